@@ -1,0 +1,91 @@
+#define G_LOG_DOMAIN "wb-bench"
+#include "config.h"
+
+#include <string.h>
+
+#include "wb-bench.h"
+#include "wb-error.h"
+
+static double
+now (void)
+{
+  return g_get_monotonic_time () * 1e-6;
+}
+
+gboolean
+wb_bench_sim (WbSim          *sim,
+              guint           steps,
+              guint           warmup,
+              WbBenchResult  *out,
+              GError        **error)
+{
+  double t0, t1;
+
+  memset (out, 0, sizeof *out);
+  if (!wb_sim_step (sim, warmup, error) || !wb_sim_finish (sim, error))
+    return FALSE;
+  t0 = now ();
+  if (!wb_sim_step (sim, steps, error) || !wb_sim_finish (sim, error))
+    return FALSE;
+  t1 = now ();
+  out->steps = steps;
+  out->cells = wb_sim_n_cells (sim);
+  out->seconds = t1 - t0;
+  out->bytes_per_cell = sim->bytes_per_cell;
+  if (out->seconds > 0)
+    {
+      out->cell_updates_per_s = (double) out->cells * steps / out->seconds;
+      out->gbytes_per_s = out->cell_updates_per_s * sim->bytes_per_cell / 1e9;
+    }
+  out->copy_bandwidth = sim->device->copy_bandwidth;
+  if (out->copy_bandwidth > 0)
+    out->percent_of_copy = 100.0 * out->gbytes_per_s / out->copy_bandwidth;
+  return TRUE;
+}
+
+gboolean
+wb_bench_readback (WbSim            *sim,
+                   const char       *field,
+                   guint             steps,
+                   guint             every,
+                   WbReadbackResult *out,
+                   GError          **error)
+{
+  double t0;
+
+  memset (out, 0, sizeof *out);
+  if (every == 0)
+    every = steps;
+  out->steps = steps;
+  out->every = every;
+
+  /* Warm-up: build, first launches, first read. */
+  if (!wb_sim_step (sim, MIN (every, 10u), error) || !wb_sim_finish (sim, error))
+    return FALSE;
+
+  t0 = now ();
+  if (!wb_sim_step (sim, steps, error) || !wb_sim_finish (sim, error))
+    return FALSE;
+  out->seconds_plain = now () - t0;
+
+  t0 = now ();
+  for (guint done = 0; done < steps; )
+    {
+      guint n = MIN (every, steps - done);
+      g_autoptr(WbField) f = NULL;
+
+      if (!wb_sim_step (sim, n, error))
+        return FALSE;
+      done += n;
+      f = wb_sim_read_field (sim, field, error);
+      if (f == NULL)
+        return FALSE;
+      out->bytes_per_readback = wb_field_n_elements (f) * sizeof (float);
+    }
+  if (!wb_sim_finish (sim, error))
+    return FALSE;
+  out->seconds_readback = now () - t0;
+  if (out->seconds_plain > 0)
+    out->overhead = out->seconds_readback / out->seconds_plain - 1.0;
+  return TRUE;
+}

@@ -1,0 +1,47 @@
+/* wb-bench.h: benchmarks of time-stepping solvers, measured against the
+ * device's copy bandwidth taken in the same run (clpeak method: warm up,
+ * then time). */
+#pragma once
+
+#include <glib.h>
+#include "wb-sim.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  guint   steps;
+  gsize   cells;
+  double  seconds;            /* wall time of the timed steps, queue drained */
+  double  cell_updates_per_s;
+  double  bytes_per_cell;     /* minimal bytes per cell per step */
+  double  gbytes_per_s;       /* effective: cells * bytes_per_cell * steps / seconds */
+  double  copy_bandwidth;     /* GB/s measured in this run, 0 if not */
+  double  percent_of_copy;    /* 100 * gbytes_per_s / copy_bandwidth */
+} WbBenchResult;
+
+/* Runs @warmup steps, then @steps timed steps. */
+gboolean wb_bench_sim       (WbSim         *sim,
+                             guint          steps,
+                             guint          warmup,
+                             WbBenchResult *out,
+                             GError       **error);
+
+typedef struct
+{
+  guint   steps;
+  guint   every;
+  double  seconds_plain;      /* @steps steps, no read-back */
+  double  seconds_readback;   /* @steps steps, @field read back every @every */
+  double  overhead;           /* seconds_readback / seconds_plain - 1 */
+  gsize   bytes_per_readback;
+} WbReadbackResult;
+
+gboolean wb_bench_readback  (WbSim           *sim,
+                             const char      *field,
+                             guint            steps,
+                             guint            every,
+                             WbReadbackResult *out,
+                             GError         **error);
+
+G_END_DECLS

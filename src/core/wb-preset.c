@@ -1,0 +1,876 @@
+#define G_LOG_DOMAIN "wb-preset"
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <gio/gio.h>
+
+#include "wb-core-resources.h"
+#include "wb-error.h"
+#include "wb-io.h"
+#include "wb-preset.h"
+
+#define PRESET_RESOURCE_DIR RESOURCE_PREFIX "/presets"
+/* A preset is a small document; a multi-megabyte one is a mistake. */
+#define MAX_PRESET_SIZE (16 * 1024 * 1024)
+
+void
+wb_preset_free (WbPreset *preset)
+{
+  if (preset == NULL)
+    return;
+  g_clear_pointer (&preset->root, json_node_unref);
+  g_free (preset->name);
+  g_free (preset->base_dir);
+  g_free (preset);
+}
+
+WbPreset *
+wb_preset_copy (const WbPreset *preset)
+{
+  WbPreset *p = g_new0 (WbPreset, 1);
+  p->root = json_node_copy (preset->root);
+  p->name = g_strdup (preset->name);
+  p->base_dir = g_strdup (preset->base_dir);
+  return p;
+}
+
+WbPreset *
+wb_preset_load_data (const char  *json,
+                     gssize       length,
+                     const char  *name,
+                     const char  *base_dir,
+                     GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local = NULL;
+  WbPreset *preset;
+  JsonNode *root;
+
+  if (length < 0)
+    length = strlen (json);
+  if (length > MAX_PRESET_SIZE)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "preset '%s' is %" G_GSSIZE_FORMAT " bytes; presets are limited to %d bytes",
+                   name, length, MAX_PRESET_SIZE);
+      return NULL;
+    }
+  if (!g_utf8_validate (json, length, NULL))
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "preset '%s' is not valid UTF-8 text", name);
+      return NULL;
+    }
+  if (!json_parser_load_from_data (parser, json, length, &local))
+    {
+      /* json-glib says "<data>:LINE:COL: Parse error: ..."; name the preset. */
+      const char *msg = local->message;
+      if (g_str_has_prefix (msg, "<data>:"))
+        msg += strlen ("<data>:");
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "preset '%s': syntax error at line:column %s", name, msg);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "preset '%s': the document must be a JSON object", name);
+      return NULL;
+    }
+  preset = g_new0 (WbPreset, 1);
+  preset->root = json_node_copy (root);
+  preset->name = g_strdup (name);
+  preset->base_dir = g_strdup (base_dir);
+  return preset;
+}
+
+WbPreset *
+wb_preset_load (const char  *name_or_path,
+                GError     **error)
+{
+  g_return_val_if_fail (name_or_path != NULL, NULL);
+
+  if (g_file_test (name_or_path, G_FILE_TEST_EXISTS) ||
+      strchr (name_or_path, '/') != NULL || g_str_has_suffix (name_or_path, ".json"))
+    {
+      g_autofree char *contents = NULL;
+      g_autofree char *base = NULL;
+      g_autofree char *dir = NULL;
+      g_autoptr(GError) local = NULL;
+      gsize len = 0;
+
+      if (!g_file_get_contents (name_or_path, &contents, &len, &local))
+        {
+          g_set_error (error, WB_ERROR,
+                       g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? WB_ERROR_NOT_FOUND : WB_ERROR_IO,
+                       "cannot read preset: %s", local->message);
+          return NULL;
+        }
+      base = g_path_get_basename (name_or_path);
+      if (g_str_has_suffix (base, ".json"))
+        base[strlen (base) - 5] = '\0';
+      dir = g_path_get_dirname (name_or_path);
+      return wb_preset_load_data (contents, len, base, dir, error);
+    }
+  else
+    {
+      g_autofree char *res = g_strdup_printf ("%s/%s.json", PRESET_RESOURCE_DIR, name_or_path);
+      g_autoptr(GBytes) bytes = NULL;
+      g_auto(GStrv) names = NULL;
+      g_autofree char *list = NULL;
+
+      (void) wb_core_get_resource ();
+      bytes = g_resources_lookup_data (res, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+      if (bytes != NULL)
+        return wb_preset_load_data (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                                    name_or_path, NULL, error);
+      names = wb_preset_list_bundled ();
+      list = g_strjoinv (", ", names);
+      g_set_error (error, WB_ERROR, WB_ERROR_NOT_FOUND,
+                   "no preset file or bundled preset named '%s' (bundled: %s)", name_or_path, list);
+      return NULL;
+    }
+}
+
+static int
+cmp_str_ptr (gconstpointer a,
+             gconstpointer b)
+{
+  return g_strcmp0 (*(char * const *) a, *(char * const *) b);
+}
+
+char **
+wb_preset_list_bundled (void)
+{
+  g_auto(GStrv) children = NULL;
+
+  (void) wb_core_get_resource ();
+  children = g_resources_enumerate_children (PRESET_RESOURCE_DIR,
+                                                           G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  GPtrArray *names = g_ptr_array_new ();
+
+  for (guint i = 0; children && children[i]; i++)
+    if (g_str_has_suffix (children[i], ".json"))
+      g_ptr_array_add (names, g_strndup (children[i], strlen (children[i]) - 5));
+  g_ptr_array_sort (names, cmp_str_ptr);
+  g_ptr_array_add (names, NULL);
+  return (char **) g_ptr_array_free (names, FALSE);
+}
+
+const char *
+wb_preset_get_solver (const WbPreset  *preset,
+                      GError         **error)
+{
+  JsonObject *o = json_node_get_object (preset->root);
+  JsonNode *n = json_object_get_member (o, "solver");
+
+  if (n == NULL)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "preset '%s': missing required key 'solver' (one of bhte, vwe, pstm)", preset->name);
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "preset '%s': solver: expected a string (one of bhte, vwe, pstm)", preset->name);
+      return NULL;
+    }
+  return json_node_get_string (n);
+}
+
+/* --- paths: "a.b[2].c" ----------------------------------------------- */
+
+typedef struct
+{
+  char  *key;     /* member name */
+  gint64 index;   /* -1: none, else [index] after the member */
+} Segment;
+
+static GArray *
+parse_path (const char  *path,
+            GError     **error)
+{
+  GArray *segs = g_array_new (FALSE, TRUE, sizeof (Segment));
+  g_auto(GStrv) parts = g_strsplit (path, ".", -1);
+
+  for (guint i = 0; parts[i]; i++)
+    {
+      Segment s = { NULL, -1 };
+      char *br = strchr (parts[i], '[');
+
+      if (br != NULL)
+        {
+          char *end = NULL;
+          s.index = g_ascii_strtoll (br + 1, &end, 10);
+          if (end == br + 1 || end == NULL || *end != ']' || end[1] != '\0' || s.index < 0)
+            goto bad;
+          *br = '\0';
+        }
+      if (parts[i][0] == '\0')
+        goto bad;
+      s.key = g_strdup (parts[i]);
+      g_array_append_val (segs, s);
+    }
+  if (segs->len == 0)
+    goto bad;
+  return segs;
+
+bad:
+  for (guint i = 0; i < segs->len; i++)
+    g_free (g_array_index (segs, Segment, i).key);
+  g_array_free (segs, TRUE);
+  g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+               "bad key path '%s' (expected names separated by dots, with optional [index])", path);
+  return NULL;
+}
+
+static void
+free_path (GArray *segs)
+{
+  for (guint i = 0; i < segs->len; i++)
+    g_free (g_array_index (segs, Segment, i).key);
+  g_array_free (segs, TRUE);
+}
+
+JsonNode *
+wb_preset_lookup (const WbPreset *preset,
+                  const char     *path)
+{
+  GArray *segs = parse_path (path, NULL);
+  JsonNode *node = preset->root;
+
+  if (segs == NULL)
+    return NULL;
+  for (guint i = 0; i < segs->len && node; i++)
+    {
+      Segment *s = &g_array_index (segs, Segment, i);
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        node = NULL;
+      else
+        node = json_object_get_member (json_node_get_object (node), s->key);
+      if (node && s->index >= 0)
+        {
+          if (!JSON_NODE_HOLDS_ARRAY (node) ||
+              (guint64) s->index >= json_array_get_length (json_node_get_array (node)))
+            node = NULL;
+          else
+            node = json_array_get_element (json_node_get_array (node), (guint) s->index);
+        }
+    }
+  free_path (segs);
+  return node;
+}
+
+gboolean
+wb_preset_set (WbPreset    *preset,
+               const char  *assignment,
+               GError     **error)
+{
+  const char *eq = strchr (assignment, '=');
+  g_autofree char *path = NULL;
+  g_autoptr(JsonNode) value = NULL;
+  GArray *segs;
+  JsonNode *node;
+  gboolean ok = FALSE;
+
+  if (eq == NULL || eq == assignment)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "--set '%s': expected KEY=VALUE, e.g. time.steps=500", assignment);
+      return FALSE;
+    }
+  path = g_strndup (assignment, eq - assignment);
+  g_strstrip (path);
+  segs = parse_path (path, error);
+  if (segs == NULL)
+    return FALSE;
+
+  value = json_from_string (eq + 1, NULL);
+  if (value == NULL)
+    {
+      /* Not JSON: a bare word such as a material or colormap name. */
+      value = json_node_new (JSON_NODE_VALUE);
+      json_node_set_string (value, eq + 1);
+    }
+
+  node = preset->root;
+  for (guint i = 0; i < segs->len; i++)
+    {
+      Segment *s = &g_array_index (segs, Segment, i);
+      gboolean last = i + 1 == segs->len;
+      JsonObject *obj;
+      JsonNode *child;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                       "--set %s: '%s' is inside something that is not an object", path, s->key);
+          goto out;
+        }
+      obj = json_node_get_object (node);
+      child = json_object_get_member (obj, s->key);
+      if (last && s->index < 0)
+        {
+          json_object_set_member (obj, s->key, json_node_ref (value));
+          ok = TRUE;
+          goto out;
+        }
+      if (child == NULL)
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                       "--set %s: the preset has no '%s' to set a value inside", path, s->key);
+          goto out;
+        }
+      if (s->index >= 0)
+        {
+          JsonArray *arr;
+          if (!JSON_NODE_HOLDS_ARRAY (child))
+            {
+              g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                           "--set %s: '%s' is not an array", path, s->key);
+              goto out;
+            }
+          arr = json_node_get_array (child);
+          if ((guint64) s->index >= json_array_get_length (arr))
+            {
+              g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                           "--set %s: index %" G_GINT64_FORMAT " is past the end of '%s' (%u elements)",
+                           path, s->index, s->key, json_array_get_length (arr));
+              goto out;
+            }
+          if (last)
+            {
+              /* JsonArray has no setter: rebuild it with the new element. */
+              JsonArray *copy = json_array_new ();
+              for (guint e = 0; e < json_array_get_length (arr); e++)
+                json_array_add_element (copy, e == (guint) s->index ? json_node_ref (value)
+                                                                    : json_node_copy (json_array_get_element (arr, e)));
+              json_object_set_array_member (obj, s->key, copy);
+              ok = TRUE;
+              goto out;
+            }
+          child = json_array_get_element (arr, (guint) s->index);
+        }
+      node = child;
+    }
+
+out:
+  free_path (segs);
+  return ok;
+}
+
+char *
+wb_preset_to_data (const WbPreset *preset,
+                   gsize          *length)
+{
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_indent (gen, 2);
+  json_generator_set_root (gen, preset->root);
+  return json_generator_to_data (gen, length);
+}
+
+gboolean
+wb_preset_save (const WbPreset *preset,
+                const char     *path,
+                GError        **error)
+{
+  gsize len = 0;
+  g_autofree char *data = wb_preset_to_data (preset, &len);
+  g_autofree char *with_nl = g_strconcat (data, "\n", NULL);
+  return wb_file_write_atomic (path, with_nl, len + 1, error);
+}
+
+char *
+wb_preset_resolve_path (const WbPreset *preset,
+                        const char     *path)
+{
+  if (g_path_is_absolute (path) || preset->base_dir == NULL)
+    return g_strdup (path);
+  return g_build_filename (preset->base_dir, path, NULL);
+}
+
+/* --- typed reader ---------------------------------------------------- */
+
+struct _WbObj
+{
+  JsonObject *obj;
+  char       *path;
+  GPtrArray  *asked;     /* keys asked for, in order */
+};
+
+WbObj *
+wb_obj_new (JsonNode    *node,
+            const char  *path,
+            GError     **error)
+{
+  WbObj *o;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "%s: expected an object",
+                   path && *path ? path : "preset");
+      return NULL;
+    }
+  o = g_new0 (WbObj, 1);
+  o->obj = json_object_ref (json_node_get_object (node));
+  o->path = g_strdup (path ? path : "");
+  o->asked = g_ptr_array_new_with_free_func (g_free);
+  return o;
+}
+
+void
+wb_obj_free (WbObj *obj)
+{
+  if (obj == NULL)
+    return;
+  json_object_unref (obj->obj);
+  g_free (obj->path);
+  g_ptr_array_unref (obj->asked);
+  g_free (obj);
+}
+
+const char *
+wb_obj_path (WbObj *obj)
+{
+  return obj->path;
+}
+
+static char *
+member_path (WbObj      *obj,
+             const char *key)
+{
+  return *obj->path ? g_strdup_printf ("%s.%s", obj->path, key) : g_strdup (key);
+}
+
+static void
+mark_asked (WbObj      *obj,
+            const char *key)
+{
+  for (guint i = 0; i < obj->asked->len; i++)
+    if (g_str_equal (obj->asked->pdata[i], key))
+      return;
+  g_ptr_array_add (obj->asked, g_strdup (key));
+}
+
+gboolean
+wb_obj_has (WbObj      *obj,
+            const char *key)
+{
+  mark_asked (obj, key);
+  return json_object_has_member (obj->obj, key);
+}
+
+JsonNode *
+wb_obj_get_node (WbObj      *obj,
+                 const char *key)
+{
+  mark_asked (obj, key);
+  return json_object_get_member (obj->obj, key);
+}
+
+static const char *
+node_type_name (JsonNode *n)
+{
+  if (JSON_NODE_HOLDS_NULL (n))
+    return "null";
+  if (JSON_NODE_HOLDS_OBJECT (n))
+    return "an object";
+  if (JSON_NODE_HOLDS_ARRAY (n))
+    return "an array";
+  switch (json_node_get_value_type (n))
+    {
+    case G_TYPE_STRING: return "a string";
+    case G_TYPE_BOOLEAN: return "a boolean";
+    case G_TYPE_INT64: return "an integer";
+    case G_TYPE_DOUBLE: return "a number";
+    default: return "a value";
+    }
+}
+
+/* Fetches a member: NULL with *ok TRUE when absent and optional. */
+static JsonNode *
+fetch (WbObj       *obj,
+       const char  *key,
+       gboolean     required,
+       gboolean    *ok,
+       GError     **error)
+{
+  JsonNode *n = wb_obj_get_node (obj, key);
+
+  *ok = TRUE;
+  if (n == NULL && required)
+    {
+      g_autofree char *p = member_path (obj, key);
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "missing required key '%s'", p);
+      *ok = FALSE;
+    }
+  return n;
+}
+
+static gboolean
+node_number (JsonNode *n,
+             double   *out)
+{
+  if (!JSON_NODE_HOLDS_VALUE (n))
+    return FALSE;
+  switch (json_node_get_value_type (n))
+    {
+    case G_TYPE_INT64:
+      *out = (double) json_node_get_int (n);
+      return TRUE;
+    case G_TYPE_DOUBLE:
+      *out = json_node_get_double (n);
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+static gboolean
+check_double (const char *path,
+              JsonNode   *n,
+              double      min,
+              double      max,
+              double     *out,
+              GError    **error)
+{
+  double v;
+
+  if (!node_number (n, &v))
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "%s: expected a number, got %s",
+                   path, node_type_name (n));
+      return FALSE;
+    }
+  if (!isfinite (v) || v < min || v > max)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "%s = %g is out of range [%g, %g]",
+                   path, v, min, max);
+      return FALSE;
+    }
+  *out = v;
+  return TRUE;
+}
+
+static gboolean
+check_int (const char *path,
+           JsonNode   *n,
+           gint64      min,
+           gint64      max,
+           gint64     *out,
+           GError    **error)
+{
+  double d;
+  gint64 v;
+
+  if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_INT64)
+    v = json_node_get_int (n);
+  else if (node_number (n, &d) && d == floor (d) && fabs (d) < 9e15)
+    v = (gint64) d;
+  else
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "%s: expected an integer, got %s",
+                   path, node_type_name (n));
+      return FALSE;
+    }
+  if (v < min || v > max)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "%s = %" G_GINT64_FORMAT " is out of range [%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT "]",
+                   path, v, min, max);
+      return FALSE;
+    }
+  *out = v;
+  return TRUE;
+}
+
+gboolean
+wb_obj_get_double (WbObj       *obj,
+                   const char  *key,
+                   gboolean     required,
+                   double       min,
+                   double       max,
+                   double      *out,
+                   GError     **error)
+{
+  gboolean ok;
+  JsonNode *n = fetch (obj, key, required, &ok, error);
+  g_autofree char *p = NULL;
+
+  if (n == NULL)
+    return ok;
+  p = member_path (obj, key);
+  return check_double (p, n, min, max, out, error);
+}
+
+gboolean
+wb_obj_get_int (WbObj       *obj,
+                const char  *key,
+                gboolean     required,
+                gint64       min,
+                gint64       max,
+                gint64      *out,
+                GError     **error)
+{
+  gboolean ok;
+  JsonNode *n = fetch (obj, key, required, &ok, error);
+  g_autofree char *p = NULL;
+
+  if (n == NULL)
+    return ok;
+  p = member_path (obj, key);
+  return check_int (p, n, min, max, out, error);
+}
+
+gboolean
+wb_obj_get_bool (WbObj       *obj,
+                 const char  *key,
+                 gboolean     required,
+                 gboolean    *out,
+                 GError     **error)
+{
+  gboolean ok;
+  JsonNode *n = fetch (obj, key, required, &ok, error);
+
+  if (n == NULL)
+    return ok;
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_BOOLEAN)
+    {
+      g_autofree char *p = member_path (obj, key);
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "%s: expected true or false, got %s",
+                   p, node_type_name (n));
+      return FALSE;
+    }
+  *out = json_node_get_boolean (n);
+  return TRUE;
+}
+
+gboolean
+wb_obj_get_string (WbObj              *obj,
+                   const char         *key,
+                   gboolean            required,
+                   const char * const *choices,
+                   char              **out,
+                   GError            **error)
+{
+  gboolean ok;
+  JsonNode *n = fetch (obj, key, required, &ok, error);
+  g_autofree char *p = NULL;
+  const char *s;
+
+  if (n == NULL)
+    return ok;
+  p = member_path (obj, key);
+  if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "%s: expected a string, got %s",
+                   p, node_type_name (n));
+      return FALSE;
+    }
+  s = json_node_get_string (n);
+  if (choices != NULL && !g_strv_contains (choices, s))
+    {
+      g_autofree char *list = g_strjoinv (", ", (char **) choices);
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "%s: '%s' is not one of %s", p, s, list);
+      return FALSE;
+    }
+  g_free (*out);
+  *out = g_strdup (s);
+  return TRUE;
+}
+
+static JsonArray *
+fetch_array (WbObj       *obj,
+             const char  *key,
+             gboolean     required,
+             guint        n,
+             gboolean    *ok,
+             GError     **error)
+{
+  JsonNode *node = fetch (obj, key, required, ok, error);
+  g_autofree char *p = NULL;
+  JsonArray *arr;
+
+  if (node == NULL)
+    return NULL;
+  p = member_path (obj, key);
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "%s: expected an array of %u numbers, got %s",
+                   p, n, node_type_name (node));
+      *ok = FALSE;
+      return NULL;
+    }
+  arr = json_node_get_array (node);
+  if (json_array_get_length (arr) != n)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "%s: expected %u numbers, got %u",
+                   p, n, json_array_get_length (arr));
+      *ok = FALSE;
+      return NULL;
+    }
+  return arr;
+}
+
+gboolean
+wb_obj_get_doubles (WbObj       *obj,
+                    const char  *key,
+                    gboolean     required,
+                    guint        n,
+                    double       min,
+                    double       max,
+                    double      *out,
+                    GError     **error)
+{
+  gboolean ok;
+  JsonArray *arr = fetch_array (obj, key, required, n, &ok, error);
+  double tmp[16];
+
+  g_return_val_if_fail (n <= G_N_ELEMENTS (tmp), FALSE);
+  if (arr == NULL)
+    return ok;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *p = NULL;
+      g_autofree char *base = member_path (obj, key);
+      p = g_strdup_printf ("%s[%u]", base, i);
+      if (!check_double (p, json_array_get_element (arr, i), min, max, &tmp[i], error))
+        return FALSE;
+    }
+  memcpy (out, tmp, n * sizeof (double));
+  return TRUE;
+}
+
+gboolean
+wb_obj_get_ints (WbObj       *obj,
+                 const char  *key,
+                 gboolean     required,
+                 guint        n,
+                 gint64       min,
+                 gint64       max,
+                 gint64      *out,
+                 GError     **error)
+{
+  gboolean ok;
+  JsonArray *arr = fetch_array (obj, key, required, n, &ok, error);
+  gint64 tmp[16];
+
+  g_return_val_if_fail (n <= G_N_ELEMENTS (tmp), FALSE);
+  if (arr == NULL)
+    return ok;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *base = member_path (obj, key);
+      g_autofree char *p = g_strdup_printf ("%s[%u]", base, i);
+      if (!check_int (p, json_array_get_element (arr, i), min, max, &tmp[i], error))
+        return FALSE;
+    }
+  memcpy (out, tmp, n * sizeof (gint64));
+  return TRUE;
+}
+
+gboolean
+wb_obj_get_obj (WbObj       *obj,
+                const char  *key,
+                gboolean     required,
+                WbObj      **out,
+                GError     **error)
+{
+  gboolean ok;
+  JsonNode *n = fetch (obj, key, required, &ok, error);
+  g_autofree char *p = NULL;
+
+  *out = NULL;
+  if (n == NULL)
+    return ok;
+  p = member_path (obj, key);
+  if (!JSON_NODE_HOLDS_OBJECT (n))
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "%s: expected an object, got %s",
+                   p, node_type_name (n));
+      return FALSE;
+    }
+  *out = wb_obj_new (n, p, error);
+  return *out != NULL;
+}
+
+gboolean
+wb_obj_get_array (WbObj       *obj,
+                  const char  *key,
+                  gboolean     required,
+                  JsonArray  **out,
+                  GError     **error)
+{
+  gboolean ok;
+  JsonNode *n = fetch (obj, key, required, &ok, error);
+
+  *out = NULL;
+  if (n == NULL)
+    return ok;
+  if (!JSON_NODE_HOLDS_ARRAY (n))
+    {
+      g_autofree char *p = member_path (obj, key);
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "%s: expected an array, got %s",
+                   p, node_type_name (n));
+      return FALSE;
+    }
+  *out = json_node_get_array (n);
+  return TRUE;
+}
+
+WbObj *
+wb_obj_array_element (WbObj       *obj,
+                      const char  *key,
+                      JsonArray   *array,
+                      guint        index,
+                      GError     **error)
+{
+  g_autofree char *base = member_path (obj, key);
+  g_autofree char *p = g_strdup_printf ("%s[%u]", base, index);
+  JsonNode *n;
+
+  if (index >= json_array_get_length (array))
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "%s: no such element", p);
+      return NULL;
+    }
+  n = json_array_get_element (array, index);
+  if (!JSON_NODE_HOLDS_OBJECT (n))
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "%s: expected an object, got %s",
+                   p, node_type_name (n));
+      return NULL;
+    }
+  return wb_obj_new (n, p, error);
+}
+
+gboolean
+wb_obj_finish (WbObj   *obj,
+               GError **error)
+{
+  g_autoptr(GList) members = json_object_get_members (obj->obj);
+
+  for (GList *l = members; l; l = l->next)
+    {
+      const char *key = l->data;
+      gboolean known = FALSE;
+
+      for (guint i = 0; i < obj->asked->len && !known; i++)
+        known = g_str_equal (obj->asked->pdata[i], key);
+      if (!known)
+        {
+          g_autofree char *p = member_path (obj, key);
+          g_autoptr(GString) list = g_string_new (NULL);
+          for (guint i = 0; i < obj->asked->len; i++)
+            g_string_append_printf (list, "%s%s", i ? ", " : "", (char *) obj->asked->pdata[i]);
+          g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "unknown key '%s' (known keys%s%s: %s)",
+                       p, *obj->path ? " in " : "", obj->path, list->str);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}

@@ -1,0 +1,112 @@
+/* wb-sim.h: a time-stepping simulation on one backend.
+ *
+ * One implementation per solver ("bhte" in wb-bhte.c, "vwe" in wb-vwe.c),
+ * each with an OpenCL path and an independent C reference path.  Creation
+ * validates the preset and refuses unstable parameters with a message
+ * naming the bound.  step() enqueues work without waiting for it on OpenCL
+ * backends; read_field() waits and copies only the field asked for.
+ */
+#pragma once
+
+#include <glib.h>
+#include "wb-cl.h"
+#include "wb-device.h"
+#include "wb-field.h"
+#include "wb-preset.h"
+
+G_BEGIN_DECLS
+
+typedef struct _WbSim WbSim;
+typedef struct _WbSimClass WbSimClass;
+
+/* A recorded time series (sensor or probe). */
+typedef struct
+{
+  char   *name;          /* "sensor 3 Pressure" */
+  char   *units;
+  guint   n;             /* samples recorded so far */
+  double  dt;            /* sample spacing in seconds */
+  float  *values;
+} WbTrace;
+
+void     wb_trace_free (WbTrace *trace);
+
+struct _WbSimClass
+{
+  const char *name;                              /* "bhte" */
+  void      (*free)         (WbSim *sim);
+  gboolean  (*step)         (WbSim *sim, guint n, GError **error);
+  gboolean  (*finish)       (WbSim *sim, GError **error);
+  WbField  *(*read_field)   (WbSim *sim, const char *name, GError **error);
+  /* Optional: sensor traces (GPtrArray of WbTrace*), NULL if none. */
+  GPtrArray *(*read_traces) (WbSim *sim, GError **error);
+  /* Optional: the OpenCL buffer holding field @name (borrowed). */
+  cl_mem    (*field_buffer) (WbSim *sim, const char *name);
+};
+
+struct _WbSim
+{
+  const WbSimClass *klass;
+  WbDevice     *device;       /* owned reference */
+  WbClContext  *cl;           /* NULL on the reference backend */
+  WbPreset     *preset;       /* owned copy of the validated preset */
+
+  guint         ndim;
+  gsize         shape[3];     /* cells */
+  double        spacing[3];   /* metres */
+  double        dt;           /* seconds */
+  guint64       step;         /* steps done (enqueued) */
+  guint64       total_steps;  /* from the preset's time section */
+
+  const char  **field_names;  /* NULL-terminated, static per solver */
+  const char   *default_field;
+
+  /* For benchmarks: minimal bytes moved per cell per step (each input read
+   * once, each output written once) and flops per cell per step. */
+  double        bytes_per_cell;
+  double        flops_per_cell;
+};
+
+/* Creates the solver named by the preset's "solver" on @device. */
+WbSim     *wb_sim_new          (const WbPreset *preset,
+                                WbDevice     *device,
+                                const char   *kernel_dir,
+                                GError      **error);
+/* Validates without allocating anything big (no device needed). */
+gboolean   wb_sim_validate     (const WbPreset *preset,
+                                GError      **error);
+void       wb_sim_free         (WbSim        *sim);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WbSim, wb_sim_free)
+
+gboolean   wb_sim_step         (WbSim        *sim,
+                                guint         n,
+                                GError      **error);
+gboolean   wb_sim_finish       (WbSim        *sim,
+                                GError      **error);
+WbField   *wb_sim_read_field   (WbSim        *sim,
+                                const char   *name,
+                                GError      **error);
+GPtrArray *wb_sim_read_traces  (WbSim        *sim,
+                                GError      **error);
+cl_mem     wb_sim_field_buffer (WbSim        *sim,
+                                const char   *name);
+double     wb_sim_time         (const WbSim  *sim);
+gsize      wb_sim_n_cells      (const WbSim  *sim);
+gboolean   wb_sim_has_field    (const WbSim  *sim,
+                                const char   *name);
+
+/* Solver constructors, dispatched by wb_sim_new.  @validate_only: parse and
+ * check everything, allocate nothing, return a sim with no buffers (freed
+ * by the caller) so that validation shares the parser. */
+WbSim     *wb_bhte_new         (const WbPreset *preset,
+                                WbDevice     *device,
+                                const char   *kernel_dir,
+                                gboolean      validate_only,
+                                GError      **error);
+WbSim     *wb_vwe_new          (const WbPreset *preset,
+                                WbDevice     *device,
+                                const char   *kernel_dir,
+                                gboolean      validate_only,
+                                GError      **error);
+
+G_END_DECLS
