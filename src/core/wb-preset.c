@@ -64,16 +64,39 @@ wb_preset_load_data (const char  *json,
     }
   if (!json_parser_load_from_data (parser, json, length, &local))
     {
-      /* json-glib says "<data>:LINE:COL: Parse error: ..."; name the preset. */
+      /* json-glib says "<data>:LINE:COL: Parse error: WHAT"; say it plainly. */
       const char *msg = local->message;
+      guint64 line = 0, col = 0;
+      char *end = NULL;
+
       if (g_str_has_prefix (msg, "<data>:"))
         msg += strlen ("<data>:");
-      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
-                   "preset '%s': syntax error at line:column %s", name, msg);
+      line = g_ascii_strtoull (msg, &end, 10);
+      if (end && *end == ':')
+        col = g_ascii_strtoull (end + 1, &end, 10);
+      if (line > 0 && end && *end == ':')
+        {
+          const char *what = end + 1;
+          while (*what == ' ')
+            what++;
+          if (g_str_has_prefix (what, "Parse error: "))
+            what += strlen ("Parse error: ");
+          g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                       "preset '%s': JSON syntax error at line %" G_GUINT64_FORMAT ", column %" G_GUINT64_FORMAT ": %s",
+                       name, line, col, what);
+        }
+      else
+        g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                     "preset '%s': JSON syntax error: %s", name, msg);
       return NULL;
     }
   root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  if (root == NULL)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "preset '%s' is empty", name);
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
                    "preset '%s': the document must be a JSON object", name);
