@@ -766,7 +766,7 @@ cmd_bench (int argc, char **argv)
   const char *what;
   GArray *cases = g_array_new (FALSE, TRUE, sizeof (BenchCase));
 
-#ifdef WB_HAVE_PSTM
+#ifdef WB_HAVE_PSTM_CLI
   if (argc >= 2 && g_str_equal (argv[1], "pstm"))
     return wb_cli_bench_pstm (argc - 1, argv + 1);
 #endif
@@ -871,7 +871,7 @@ static const Command commands[] = {
   { "devices", cmd_devices, "List backends (--bandwidth to measure them)" },
   { "bench", cmd_bench, "Benchmark a solver (bhte, vwe, pstm, all)" },
   { "presets", cmd_presets, "List the bundled presets" },
-#ifdef WB_HAVE_PSTM
+#ifdef WB_HAVE_PSTM_CLI
   { "synth", wb_cli_synth, "Write synthetic seismic data as SEG-Y" },
   { "migrate", wb_cli_migrate, "Kirchhoff pre-stack time migration of a SEG-Y file" },
 #endif

@@ -303,6 +303,11 @@ wb_npy_read (const char  *path,
   g_autoptr(GMappedFile) map = NULL;
   g_autoptr(GError) local = NULL;
 
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_NOT_FOUND, "cannot read '%s': no such file", path);
+      return NULL;
+    }
   map = g_mapped_file_new (path, FALSE, &local);
   if (map == NULL)
     {
