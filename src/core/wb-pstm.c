@@ -1,0 +1,1743 @@
+#define G_LOG_DOMAIN "wb-pstm"
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "wb-cl.h"
+#include "wb-device.h"
+#include "wb-error.h"
+#include "wb-io.h"
+#include "wb-pstm.h"
+#include "wb-render.h"
+
+#define CHECKPOINT_MAGIC "WBPSTMK1"
+
+/* --- velocity ------------------------------------------------------------ */
+
+WbVelocity *
+wb_velocity_new_constant (double v)
+{
+  WbVelocity *vel = g_new0 (WbVelocity, 1);
+
+  vel->n = 1;
+  vel->t = g_new (double, 1);
+  vel->v = g_new (double, 1);
+  vel->t[0] = 0;
+  vel->v[0] = v;
+  return vel;
+}
+
+WbVelocity *
+wb_velocity_new (guint         n,
+                 const double *t,
+                 const double *v,
+                 GError      **error)
+{
+  WbVelocity *vel;
+
+  if (n == 0)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "velocity: no values");
+      return NULL;
+    }
+  for (guint i = 0; i < n; i++)
+    {
+      if (!isfinite (v[i]) || v[i] <= 0)
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                       "velocity: value %u must be > 0 m/s, got %g", i + 1, v[i]);
+          return NULL;
+        }
+      if (!isfinite (t[i]) || (i > 0 && t[i] <= t[i - 1]))
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                       "velocity: times must increase, got %g after %g",
+                       t[i], i > 0 ? t[i - 1] : 0.0);
+          return NULL;
+        }
+    }
+  vel = g_new0 (WbVelocity, 1);
+  vel->n = n;
+  vel->t = g_memdup2 (t, sizeof (double) * n);
+  vel->v = g_memdup2 (v, sizeof (double) * n);
+  return vel;
+}
+
+WbVelocity *
+wb_velocity_parse (const char  *spec,
+                   GError     **error)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GArray) ts = NULL;
+  g_autoptr(GArray) vs = NULL;
+  g_auto(GStrv) lines = NULL;
+  char *end = NULL;
+  double value;
+
+  value = g_ascii_strtod (spec, &end);
+  if (end != spec && *end == '\0')
+    {
+      if (!isfinite (value) || value <= 0)
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                       "velocity: must be > 0 m/s, got %s", spec);
+          return NULL;
+        }
+      return wb_velocity_new_constant (value);
+    }
+
+  if (!g_file_get_contents (spec, &contents, NULL, &local))
+    {
+      g_set_error (error, WB_ERROR,
+                   g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+                   ? WB_ERROR_NOT_FOUND : WB_ERROR_IO,
+                   "velocity '%s': neither a number nor a readable file (%s)",
+                   spec, local->message);
+      return NULL;
+    }
+  ts = g_array_new (FALSE, FALSE, sizeof (double));
+  vs = g_array_new (FALSE, FALSE, sizeof (double));
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = g_strstrip (lines[i]);
+      char *p, *q;
+      double t, v;
+
+      if (*line == '\0' || *line == '#')
+        continue;
+      t = g_ascii_strtod (line, &p);
+      v = (p != line) ? g_ascii_strtod (p, &q) : 0;
+      if (p == line || q == p || *g_strchug (q) != '\0')
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                       "%s:%u: expected two numbers \"t v\" (seconds, m/s)",
+                       spec, i + 1);
+          return NULL;
+        }
+      g_array_append_val (ts, t);
+      g_array_append_val (vs, v);
+    }
+  {
+    g_autoptr(GError) inner = NULL;
+    WbVelocity *vel = wb_velocity_new (ts->len, (double *) ts->data,
+                                       (double *) vs->data, &inner);
+    if (vel == NULL)
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "%s: %s", spec,
+                   inner->message);
+    return vel;
+  }
+}
+
+WbVelocity *
+wb_velocity_scaled (const WbVelocity *velocity,
+                    double            factor)
+{
+  WbVelocity *vel = g_new0 (WbVelocity, 1);
+
+  vel->n = velocity->n;
+  vel->t = g_memdup2 (velocity->t, sizeof (double) * vel->n);
+  vel->v = g_new (double, vel->n);
+  for (guint i = 0; i < vel->n; i++)
+    vel->v[i] = velocity->v[i] * factor;
+  return vel;
+}
+
+double
+wb_velocity_at (const WbVelocity *velocity,
+                double            t)
+{
+  guint lo = 0, hi;
+
+  if (velocity->n == 1 || t <= velocity->t[0])
+    return velocity->v[0];
+  if (t >= velocity->t[velocity->n - 1])
+    return velocity->v[velocity->n - 1];
+  hi = velocity->n - 1;
+  while (hi - lo > 1)
+    {
+      guint mid = (lo + hi) / 2;
+      if (velocity->t[mid] <= t)
+        lo = mid;
+      else
+        hi = mid;
+    }
+  return velocity->v[lo] + (velocity->v[hi] - velocity->v[lo])
+         * (t - velocity->t[lo]) / (velocity->t[hi] - velocity->t[lo]);
+}
+
+void
+wb_velocity_free (WbVelocity *velocity)
+{
+  if (velocity == NULL)
+    return;
+  g_free (velocity->t);
+  g_free (velocity->v);
+  g_free (velocity);
+}
+
+/* --- input ------------------------------------------------------------- */
+
+struct _WbPstmInput
+{
+  gatomicrefcount  ref_count;
+  WbSegyGeometry  *geom;
+  char            *path;        /* SEG-Y input, or NULL */
+  guint64          file_size;
+  gint64           mtime;
+  float           *samples;     /* memory input, or NULL */
+};
+
+WbPstmInput *
+wb_pstm_input_new_segy (const char         *path,
+                        const WbSegyLayout *layout,
+                        WbSegyScanFunc      progress,
+                        gpointer            user_data,
+                        GCancellable       *cancellable,
+                        GError            **error)
+{
+  g_autoptr(WbSegyReader) reader = wb_segy_reader_open (path, error);
+  WbPstmInput *input;
+  WbSegyGeometry *geom;
+  GStatBuf st;
+
+  if (reader == NULL)
+    return NULL;
+  geom = wb_segy_scan (reader, layout, progress, user_data, cancellable, error);
+  if (geom == NULL)
+    return NULL;
+  if (geom->n_samples < 2)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "%s: traces of %u sample; migration needs at least 2",
+                   path, geom->n_samples);
+      wb_segy_geometry_free (geom);
+      return NULL;
+    }
+  input = g_new0 (WbPstmInput, 1);
+  g_atomic_ref_count_init (&input->ref_count);
+  input->geom = geom;
+  input->path = g_strdup (path);
+  input->file_size = wb_segy_reader_file_size (reader);
+  if (g_stat (path, &st) == 0)
+    input->mtime = st.st_mtime;
+  return input;
+}
+
+WbPstmInput *
+wb_pstm_input_new_memory (WbSegyGeometry *geometry,
+                          float          *samples)
+{
+  WbPstmInput *input = g_new0 (WbPstmInput, 1);
+
+  g_atomic_ref_count_init (&input->ref_count);
+  input->geom = geometry;
+  input->samples = samples;
+  return input;
+}
+
+WbPstmInput *
+wb_pstm_input_ref (WbPstmInput *input)
+{
+  g_atomic_ref_count_inc (&input->ref_count);
+  return input;
+}
+
+void
+wb_pstm_input_unref (WbPstmInput *input)
+{
+  if (input == NULL || !g_atomic_ref_count_dec (&input->ref_count))
+    return;
+  wb_segy_geometry_free (input->geom);
+  g_free (input->path);
+  g_free (input->samples);
+  g_free (input);
+}
+
+const WbSegyGeometry *
+wb_pstm_input_geometry (const WbPstmInput *input)
+{
+  return input->geom;
+}
+
+/* Each worker reads through its own cursor: file handles are not shared
+ * between threads. */
+typedef struct
+{
+  WbPstmInput  *input;
+  WbSegyReader *reader;
+} Cursor;
+
+static gboolean
+cursor_read (Cursor   *cursor,
+             gsize     index,
+             float    *out,
+             GError  **error)
+{
+  WbPstmInput *input = cursor->input;
+  guint ns = input->geom->n_samples;
+
+  if (input->samples != NULL)
+    {
+      memcpy (out, input->samples + index * ns, sizeof (float) * ns);
+      return TRUE;
+    }
+  if (cursor->reader == NULL)
+    {
+      cursor->reader = wb_segy_reader_open (input->path, error);
+      if (cursor->reader == NULL)
+        return FALSE;
+      if (wb_segy_reader_n_traces (cursor->reader) != input->geom->n_traces
+          || wb_segy_reader_n_samples (cursor->reader) != ns)
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_IO,
+                       "%s: the file changed since it was scanned", input->path);
+          return FALSE;
+        }
+    }
+  return wb_segy_reader_trace (cursor->reader, index, out, error);
+}
+
+/* --- parameters ------------------------------------------------------- */
+
+void
+wb_pstm_params_init (WbPstmParams *params)
+{
+  memset (params, 0, sizeof *params);
+  params->dx = params->dy = 25;
+  params->nx = params->ny = 1;
+  params->dt = 0.004;
+  params->nt = 1;
+  params->max_dip = 60;
+  params->aperture_min = 0;
+  params->aperture_max = 2000;
+  params->taper = 0.1;
+  params->derivative = TRUE;
+  params->obliquity = TRUE;
+  params->memory_budget = 256u << 20;
+  params->batch_seconds = 0.2;
+  params->checkpoint_interval = 30;
+}
+
+void
+wb_pstm_params_clear (WbPstmParams *params)
+{
+  g_clear_pointer (&params->checkpoint, g_free);
+}
+
+static int
+compare_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+/* Smallest spacing between distinct midpoint coordinates (on a sample of
+ * traces), the natural bin size of a regular survey. */
+static double
+midpoint_spacing (const WbSegyGeometry *g, int axis)
+{
+  gsize n = MIN (g->n_traces, 200000);
+  gsize stride = MAX (1, g->n_traces / n);
+  g_autofree double *m = g_new (double, n);
+  double best = G_MAXDOUBLE;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      gsize t = i * stride;
+      m[i] = axis == 0 ? 0.5 * ((double) g->sx[t] + g->rx[t])
+                       : 0.5 * ((double) g->sy[t] + g->ry[t]);
+    }
+  qsort (m, n, sizeof (double), compare_double);
+  for (gsize i = 1; i < n; i++)
+    {
+      double d = m[i] - m[i - 1];
+      if (d > 1e-3 && d < best)
+        best = d;
+    }
+  return best;
+}
+
+gboolean
+wb_pstm_params_auto_grid (WbPstmParams      *params,
+                          const WbPstmInput *input,
+                          double             dx,
+                          double             dy,
+                          GError           **error)
+{
+  const WbSegyGeometry *g = input->geom;
+  double extent[2], d[2] = { dx, dy };
+  guint n[2];
+  float min_delay = G_MAXFLOAT;
+
+  for (int a = 0; a < 2; a++)
+    {
+      extent[a] = g->mid_max[a] - g->mid_min[a];
+      if (d[a] <= 0)
+        {
+          d[a] = midpoint_spacing (g, a);
+          if (d[a] == G_MAXDOUBLE)
+            d[a] = d[1 - a] > 0 && d[1 - a] != G_MAXDOUBLE ? d[1 - a] : MAX (extent[a] / 100, 1.0);
+        }
+      if (extent[a] / d[a] > 100000)
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_TOO_LARGE,
+                       "output grid: %.0f m of midpoints in %s at %g m bins is "
+                       "over 100000 bins; choose larger bins",
+                       extent[a], a == 0 ? "x" : "y", d[a]);
+          return FALSE;
+        }
+      n[a] = (guint) floor (extent[a] / d[a] + 0.5) + 1;
+    }
+  /* A degenerate axis (a line survey) takes the other axis' bin. */
+  if (extent[0] == 0 && dx <= 0)
+    d[0] = d[1];
+  if (extent[1] == 0 && dy <= 0)
+    d[1] = d[0];
+
+  for (gsize i = 0; i < g->n_traces; i++)
+    min_delay = MIN (min_delay, g->delay[i]);
+
+  params->x0 = g->origin_x + g->mid_min[0];
+  params->y0 = g->origin_y + g->mid_min[1];
+  params->dx = d[0];
+  params->dy = d[1];
+  params->nx = n[0];
+  params->ny = n[1];
+  params->t0 = min_delay;
+  params->dt = g->dt;
+  params->nt = g->n_samples;
+  return TRUE;
+}
+
+gboolean
+wb_pstm_params_check (const WbPstmParams *p,
+                      GError            **error)
+{
+#define REFUSE(...) G_STMT_START { \
+    g_set_error (error, WB_ERROR, WB_ERROR_INVALID, __VA_ARGS__); \
+    return FALSE; } G_STMT_END
+
+  if (!(p->dx > 0 && isfinite (p->dx)) || !(p->dy > 0 && isfinite (p->dy)))
+    REFUSE ("output grid: bin sizes must be > 0 m, got %g x %g", p->dx, p->dy);
+  if (p->nx == 0 || p->ny == 0 || p->nt == 0)
+    REFUSE ("output grid: %u x %u x %u samples; each must be >= 1", p->nx, p->ny, p->nt);
+  if (!(p->dt > 0 && isfinite (p->dt)))
+    REFUSE ("output times: interval must be > 0 s, got %g", p->dt);
+  if (!(p->t0 >= 0 && isfinite (p->t0)))
+    REFUSE ("output times: first time must be >= 0 s, got %g", p->t0);
+  if (!(p->max_dip > 0 && p->max_dip < 90))
+    REFUSE ("max_dip: must be in (0, 90) degrees, got %g", p->max_dip);
+  if (!(p->aperture_min >= 0) || !(p->aperture_max >= p->aperture_min)
+      || !(p->aperture_max > 0) || !isfinite (p->aperture_max))
+    REFUSE ("aperture: need 0 <= min <= max and max > 0, got min %g m, max %g m",
+            p->aperture_min, p->aperture_max);
+  if (!(p->taper >= 0 && p->taper <= 1))
+    REFUSE ("taper: must be a fraction of the aperture in [0, 1], got %g", p->taper);
+  if (!(p->aa_dx >= 0))
+    REFUSE ("anti-aliasing trace spacing: must be >= 0 m, got %g", p->aa_dx);
+  if (p->memory_budget < (1u << 20))
+    REFUSE ("memory budget: must be at least 1 MiB, got %" G_GUINT64_FORMAT " bytes",
+            p->memory_budget);
+  if (!(p->batch_seconds > 0))
+    REFUSE ("batch duration: must be > 0 s, got %g", p->batch_seconds);
+  if (!(p->checkpoint_interval >= 0))
+    REFUSE ("checkpoint interval: must be >= 0 s, got %g", p->checkpoint_interval);
+  if ((guint64) p->nx * p->ny * p->nt > ((guint64) 1 << 31))
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_TOO_LARGE,
+                   "output grid: %u x %u x %u samples is over 2^31", p->nx, p->ny, p->nt);
+      return FALSE;
+    }
+  return TRUE;
+#undef REFUSE
+}
+
+/* --- job --------------------------------------------------------------- */
+
+typedef struct
+{
+  guint           i0, j0, ni, nj;
+  gsize           n_traces;      /* planned */
+  WbPstmTileState state;
+} Tile;
+
+struct _WbPstmJob
+{
+  WbPstmInput  *input;
+  WbPstmParams  params;
+  GPtrArray    *devices;
+  char         *kernel_dir;
+
+  /* Per output time: t0, vrms, aperture radius, inner (untapered) radius,
+   * as floats: both backends decide "in aperture" from the same numbers. */
+  float        *otab;
+  double        gather_radius;
+  float        *col_x;           /* [nx] local metres */
+  float        *col_y;           /* [ny] */
+  guint         tile_nx, tile_ny, ntx, nty, n_tiles;
+  Tile         *tiles;
+  guint         batch_max;
+  guint8        fingerprint[32];
+
+  WbField      *image;
+  WbField      *fold;
+
+  GMutex        lock;
+  guint         next_tile;
+  gboolean      paused;
+  gboolean      stop;
+  GError       *error;
+  GCancellable *cancellable;
+  WbPstmProgressFunc progress;
+  gpointer      progress_data;
+  gint64        start_us;
+  gint64        last_checkpoint_us;
+  guint64       traces_done, traces_total;
+  guint64       contributions_done, contributions_total;
+  guint64       live_contributions;
+  double        kernel_seconds;
+  guint         tiles_done, tiles_computed, tiles_resumed;
+  double        run_seconds;
+};
+
+static double
+now_s (void)
+{
+  return g_get_monotonic_time () * 1e-6;
+}
+
+static void
+tile_extent (const WbPstmJob *job, const Tile *tile, double *lo, double *hi)
+{
+  lo[0] = job->col_x[tile->i0];
+  hi[0] = job->col_x[tile->i0 + tile->ni - 1];
+  lo[1] = job->col_y[tile->j0];
+  hi[1] = job->col_y[tile->j0 + tile->nj - 1];
+}
+
+/* Whether trace @t may reach a column of @tile: its midpoint lies within
+ * the largest aperture of the tile's columns.  A superset of what the
+ * kernels then accept per output sample. */
+static gboolean
+trace_near_tile (const WbPstmJob *job, gsize t, const Tile *tile)
+{
+  const WbSegyGeometry *g = job->input->geom;
+  double lo[2], hi[2], m[2], dd = 0;
+
+  tile_extent (job, tile, lo, hi);
+  m[0] = 0.5 * ((double) g->sx[t] + g->rx[t]);
+  m[1] = 0.5 * ((double) g->sy[t] + g->ry[t]);
+  for (int a = 0; a < 2; a++)
+    {
+      double e = MAX (MAX (lo[a] - m[a], m[a] - hi[a]), 0);
+      dd += e * e;
+    }
+  return dd <= job->gather_radius * job->gather_radius;
+}
+
+/* Range of tiles whose columns the aperture disc of trace @t may touch,
+ * widened by one tile for rounding; trace_near_tile() decides. */
+static gboolean
+trace_tile_range (const WbPstmJob *job, gsize t, int *tx, int *ty)
+{
+  const WbSegyGeometry *g = job->input->geom;
+  const WbPstmParams *p = &job->params;
+  double m[2] = { 0.5 * ((double) g->sx[t] + g->rx[t]),
+                  0.5 * ((double) g->sy[t] + g->ry[t]) };
+  double first[2] = { job->col_x[0], job->col_y[0] };
+  double d[2] = { p->dx, p->dy };
+  guint size[2] = { job->tile_nx, job->tile_ny };
+  int ntiles[2] = { (int) job->ntx, (int) job->nty };
+  int *out[2] = { tx, ty };
+
+  for (int a = 0; a < 2; a++)
+    {
+      double lo = floor ((m[a] - job->gather_radius - first[a]) / d[a] / size[a]) - 1;
+      double hi = floor ((m[a] + job->gather_radius - first[a]) / d[a] / size[a]) + 1;
+      lo = MAX (lo, 0);
+      hi = MIN (hi, ntiles[a] - 1);
+      if (lo > hi)
+        return FALSE;
+      out[a][0] = (int) lo;
+      out[a][1] = (int) hi;
+    }
+  return TRUE;
+}
+
+static void
+plan_tiles (WbPstmJob *job)
+{
+  const WbSegyGeometry *g = job->input->geom;
+
+  for (gsize t = 0; t < g->n_traces; t++)
+    {
+      int tx[2], ty[2];
+
+      if (!trace_tile_range (job, t, tx, ty))
+        continue;
+      for (int b = ty[0]; b <= ty[1]; b++)
+        for (int a = tx[0]; a <= tx[1]; a++)
+          {
+            Tile *tile = &job->tiles[b * job->ntx + a];
+            if (trace_near_tile (job, t, tile))
+              tile->n_traces++;
+          }
+    }
+}
+
+/* The traces of @tile, ascending. */
+static GArray *
+gather_tile (const WbPstmJob *job, guint index)
+{
+  const WbSegyGeometry *g = job->input->geom;
+  const Tile *tile = &job->tiles[index];
+  guint tx = index % job->ntx, ty = index / job->ntx;
+  GArray *list = g_array_sized_new (FALSE, FALSE, sizeof (guint32), tile->n_traces);
+
+  for (gsize t = 0; t < g->n_traces; t++)
+    {
+      int rx[2], ry[2];
+      guint32 v = (guint32) t;
+
+      if (!trace_tile_range (job, t, rx, ry)
+          || (int) tx < rx[0] || (int) tx > rx[1]
+          || (int) ty < ry[0] || (int) ty > ry[1]
+          || !trace_near_tile (job, t, tile))
+        continue;
+      g_array_append_val (list, v);
+    }
+  g_assert (list->len == tile->n_traces);
+  return list;
+}
+
+static void
+compute_fingerprint (WbPstmJob *job, const WbVelocity *velocity)
+{
+  const WbPstmParams *p = &job->params;
+  const WbSegyGeometry *g = job->input->geom;
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  gsize len = sizeof job->fingerprint;
+  struct
+  {
+    double x0, y0, dx, dy, t0, dt, dip, amin, amax, taper, aa_dx;
+    guint32 nx, ny, nt, tile_nx, tile_ny;
+    guint32 flags;
+    guint64 n_traces;
+    guint32 ns;
+    double sdt, ox, oy;
+    guint64 file_size;
+    gint64 mtime;
+  } key;
+
+  memset (&key, 0, sizeof key);
+  key.x0 = p->x0; key.y0 = p->y0; key.dx = p->dx; key.dy = p->dy;
+  key.t0 = p->t0; key.dt = p->dt; key.dip = p->max_dip;
+  key.amin = p->aperture_min; key.amax = p->aperture_max;
+  key.taper = p->taper; key.aa_dx = p->aa_dx;
+  key.nx = p->nx; key.ny = p->ny; key.nt = p->nt;
+  key.tile_nx = job->tile_nx; key.tile_ny = job->tile_ny;
+  key.flags = p->derivative | p->obliquity << 1 | p->spreading << 2 | p->antialias << 3;
+  key.n_traces = g->n_traces; key.ns = g->n_samples; key.sdt = g->dt;
+  key.ox = g->origin_x; key.oy = g->origin_y;
+  key.file_size = job->input->file_size;
+  key.mtime = job->input->mtime;
+
+  g_checksum_update (sum, (const guchar *) PACKAGE_VERSION, -1);
+  g_checksum_update (sum, (const guchar *) &key, sizeof key);
+  g_checksum_update (sum, (const guchar *) velocity->t, sizeof (double) * velocity->n);
+  g_checksum_update (sum, (const guchar *) velocity->v, sizeof (double) * velocity->n);
+  g_checksum_update (sum, (const guchar *) job->otab, sizeof (float) * 4 * p->nt);
+  g_checksum_update (sum, (const guchar *) g->sx, sizeof (float) * g->n_traces);
+  g_checksum_update (sum, (const guchar *) g->sy, sizeof (float) * g->n_traces);
+  g_checksum_update (sum, (const guchar *) g->rx, sizeof (float) * g->n_traces);
+  g_checksum_update (sum, (const guchar *) g->ry, sizeof (float) * g->n_traces);
+  g_checksum_update (sum, (const guchar *) g->delay, sizeof (float) * g->n_traces);
+  if (job->input->samples != NULL)
+    g_checksum_update (sum, (const guchar *) job->input->samples,
+                       sizeof (float) * g->n_traces * g->n_samples);
+  g_checksum_get_digest (sum, job->fingerprint, &len);
+}
+
+/* Writes image, fold and the done flags; the caller holds the lock. */
+static gboolean
+write_checkpoint (WbPstmJob *job, GError **error)
+{
+  const WbPstmParams *p = &job->params;
+  gsize n = wb_field_n_elements (job->image);
+  g_autofree guint8 *done = g_new0 (guint8, job->n_tiles);
+  guint32 dims[4] = { p->nx, p->ny, p->nt, job->n_tiles };
+  WbAtomicFile *file;
+  FILE *f;
+
+  for (guint i = 0; i < job->n_tiles; i++)
+    done[i] = job->tiles[i].state == WB_PSTM_TILE_DONE
+              || job->tiles[i].state == WB_PSTM_TILE_RESUMED;
+  file = wb_atomic_file_open (p->checkpoint, error);
+  if (file == NULL)
+    return FALSE;
+  f = wb_atomic_file_stream (file);
+  if (fwrite (CHECKPOINT_MAGIC, 1, 8, f) != 8
+      || fwrite (job->fingerprint, 1, sizeof job->fingerprint, f) != sizeof job->fingerprint
+      || fwrite (dims, sizeof dims, 1, f) != 1
+      || fwrite (done, 1, job->n_tiles, f) != job->n_tiles
+      || fwrite (job->image->data, sizeof (float), n, f) != n
+      || fwrite (job->fold->data, sizeof (float), n, f) != n)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_IO, "%s: write failed: %s",
+                   p->checkpoint, g_strerror (errno));
+      wb_atomic_file_abort (file);
+      return FALSE;
+    }
+  job->last_checkpoint_us = g_get_monotonic_time ();
+  return wb_atomic_file_commit (file, error);
+}
+
+static gboolean
+load_checkpoint (WbPstmJob *job, GError **error)
+{
+  const WbPstmParams *p = &job->params;
+  g_autofree char *data = NULL;
+  g_autoptr(GError) local = NULL;
+  gsize len, n = wb_field_n_elements (job->image);
+  gsize header = 8 + sizeof job->fingerprint + 16;
+  guint32 dims[4];
+
+  if (!g_file_get_contents (p->checkpoint, &data, &len, &local))
+    {
+      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return TRUE;    /* nothing to resume: a fresh run */
+      g_set_error (error, WB_ERROR, WB_ERROR_IO, "checkpoint %s", local->message);
+      return FALSE;
+    }
+  if (len < header || memcmp (data, CHECKPOINT_MAGIC, 8) != 0)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "checkpoint %s: not a Wavebench migration checkpoint", p->checkpoint);
+      return FALSE;
+    }
+  memcpy (dims, data + 8 + sizeof job->fingerprint, sizeof dims);
+  if (memcmp (data + 8, job->fingerprint, sizeof job->fingerprint) != 0
+      || dims[0] != p->nx || dims[1] != p->ny || dims[2] != p->nt
+      || dims[3] != job->n_tiles)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "checkpoint %s: made for other parameters, tiles or input; "
+                   "delete it or run without resuming", p->checkpoint);
+      return FALSE;
+    }
+  if (len != header + job->n_tiles + 2 * n * sizeof (float))
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "checkpoint %s: truncated (%" G_GSIZE_FORMAT " bytes)",
+                   p->checkpoint, len);
+      return FALSE;
+    }
+  memcpy (job->image->data, data + header + job->n_tiles, n * sizeof (float));
+  memcpy (job->fold->data, data + header + job->n_tiles + n * sizeof (float),
+          n * sizeof (float));
+  for (guint i = 0; i < job->n_tiles; i++)
+    if (data[header + i])
+      job->tiles[i].state = WB_PSTM_TILE_RESUMED;
+  return TRUE;
+}
+
+WbPstmJob *
+wb_pstm_job_new (WbPstmInput        *input,
+                 const WbPstmParams *params,
+                 const WbVelocity   *velocity,
+                 GPtrArray          *devices,
+                 const char         *kernel_dir,
+                 GError            **error)
+{
+  g_autoptr(WbPstmJob) job = NULL;
+  const WbSegyGeometry *g = input->geom;
+  WbPstmParams *p;
+  double tan_dip, max_radius = 0;
+  guint64 half_budget, per_column, per_trace, columns;
+  gsize shape[3];
+  double spacing[3];
+
+  g_return_val_if_fail (input != NULL && params != NULL && velocity != NULL, NULL);
+  g_return_val_if_fail (devices != NULL, NULL);
+
+  if (!wb_pstm_params_check (params, error))
+    return NULL;
+  if (devices->len == 0)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "migration: no device given");
+      return NULL;
+    }
+  if (g->n_samples < 2)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "migration: traces need at least 2 samples, got %u", g->n_samples);
+      return NULL;
+    }
+
+  job = g_new0 (WbPstmJob, 1);
+  g_mutex_init (&job->lock);
+  job->input = wb_pstm_input_ref (input);
+  job->params = *params;
+  p = &job->params;
+  p->checkpoint = g_strdup (params->checkpoint);
+  job->devices = g_ptr_array_new_with_free_func ((GDestroyNotify) wb_device_unref);
+  for (guint i = 0; i < devices->len; i++)
+    g_ptr_array_add (job->devices, wb_device_ref (devices->pdata[i]));
+  job->kernel_dir = g_strdup (kernel_dir);
+  if (p->aa_dx == 0)
+    p->aa_dx = MAX (p->dx, p->dy);
+
+  job->otab = g_new (float, 4 * (gsize) p->nt);
+  tan_dip = tan (p->max_dip * G_PI / 180);
+  for (guint k = 0; k < p->nt; k++)
+    {
+      double t0 = p->t0 + k * p->dt;
+      double v = wb_velocity_at (velocity, t0);
+      double r = CLAMP (0.5 * v * t0 * tan_dip, p->aperture_min, p->aperture_max);
+
+      job->otab[4 * k + 0] = t0;
+      job->otab[4 * k + 1] = v;
+      job->otab[4 * k + 2] = r;
+      job->otab[4 * k + 3] = (float) r * (float) (1 - p->taper);
+      max_radius = MAX (max_radius, job->otab[4 * k + 2]);
+    }
+  /* Slightly wider than any radius the kernels use, against rounding. */
+  job->gather_radius = max_radius * (1 + 1e-5) + 1e-3;
+
+  job->col_x = g_new (float, p->nx);
+  job->col_y = g_new (float, p->ny);
+  for (guint i = 0; i < p->nx; i++)
+    job->col_x[i] = (p->x0 - g->origin_x) + i * p->dx;
+  for (guint j = 0; j < p->ny; j++)
+    job->col_y[j] = (p->y0 - g->origin_y) + j * p->dy;
+
+  /* Half the budget for a tile's image and fold, half for trace batches. */
+  half_budget = p->memory_budget / 2;
+  per_column = 8 * (guint64) p->nt + 8;
+  per_trace = 4 * (guint64) g->n_samples * (p->antialias ? 2 : 1) + 20;
+  columns = half_budget / per_column;
+  if (columns == 0)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_TOO_LARGE,
+                   "memory budget: %" G_GUINT64_FORMAT " bytes cannot hold one "
+                   "output column of %u samples (needs %" G_GUINT64_FORMAT ")",
+                   p->memory_budget, p->nt, 2 * per_column);
+      return NULL;
+    }
+  if (p->tile_nx > 0 && p->tile_ny > 0)
+    {
+      job->tile_nx = MIN (p->tile_nx, p->nx);
+      job->tile_ny = MIN (p->tile_ny, p->ny);
+      if ((guint64) job->tile_nx * job->tile_ny > columns)
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_TOO_LARGE,
+                       "tile: %u x %u columns of %u samples need %" G_GUINT64_FORMAT
+                       " MiB, over half the memory budget (%" G_GUINT64_FORMAT " MiB)",
+                       job->tile_nx, job->tile_ny, p->nt,
+                       ((guint64) job->tile_nx * job->tile_ny * per_column) >> 20,
+                       half_budget >> 20);
+          return NULL;
+        }
+    }
+  else
+    {
+      guint side = (guint) MAX (1, floor (sqrt ((double) columns)));
+      job->tile_nx = MIN (side, p->nx);
+      job->tile_ny = (guint) MIN ((guint64) p->ny, MAX (1, columns / job->tile_nx));
+    }
+  job->ntx = (p->nx + job->tile_nx - 1) / job->tile_nx;
+  job->nty = (p->ny + job->tile_ny - 1) / job->tile_ny;
+  job->n_tiles = job->ntx * job->nty;
+  job->tiles = g_new0 (Tile, job->n_tiles);
+  for (guint b = 0; b < job->nty; b++)
+    for (guint a = 0; a < job->ntx; a++)
+      {
+        Tile *tile = &job->tiles[b * job->ntx + a];
+        tile->i0 = a * job->tile_nx;
+        tile->j0 = b * job->tile_ny;
+        tile->ni = MIN (job->tile_nx, p->nx - tile->i0);
+        tile->nj = MIN (job->tile_ny, p->ny - tile->j0);
+      }
+
+  job->batch_max = (guint) CLAMP (half_budget / per_trace, 1, 1u << 20);
+  if (p->batch_traces > 0)
+    job->batch_max = MIN (job->batch_max, p->batch_traces);
+
+  plan_tiles (job);
+  compute_fingerprint (job, velocity);
+
+  shape[0] = p->nx; shape[1] = p->ny; shape[2] = p->nt;
+  spacing[0] = p->dx; spacing[1] = p->dy; spacing[2] = p->dt;
+  job->image = wb_field_new ("image", "", 3, shape, spacing);
+  job->fold = wb_field_new ("fold", "", 3, shape, spacing);
+  job->image->origin[0] = job->fold->origin[0] = p->x0;
+  job->image->origin[1] = job->fold->origin[1] = p->y0;
+  job->image->origin[2] = job->fold->origin[2] = p->t0;
+  memset (job->image->data, 0, sizeof (float) * wb_field_n_elements (job->image));
+  memset (job->fold->data, 0, sizeof (float) * wb_field_n_elements (job->fold));
+
+  if (p->checkpoint != NULL && p->resume && !load_checkpoint (job, error))
+    return NULL;
+
+  return g_steal_pointer (&job);
+}
+
+void
+wb_pstm_job_free (WbPstmJob *job)
+{
+  if (job == NULL)
+    return;
+  g_clear_pointer (&job->input, wb_pstm_input_unref);
+  wb_pstm_params_clear (&job->params);
+  g_clear_pointer (&job->devices, g_ptr_array_unref);
+  g_free (job->kernel_dir);
+  g_free (job->otab);
+  g_free (job->col_x);
+  g_free (job->col_y);
+  g_free (job->tiles);
+  g_clear_pointer (&job->image, wb_field_unref);
+  g_clear_pointer (&job->fold, wb_field_unref);
+  g_clear_error (&job->error);
+  g_mutex_clear (&job->lock);
+  g_free (job);
+}
+
+void
+wb_pstm_job_set_progress (WbPstmJob          *job,
+                          WbPstmProgressFunc  func,
+                          gpointer            user_data)
+{
+  job->progress = func;
+  job->progress_data = user_data;
+}
+
+void
+wb_pstm_job_set_paused (WbPstmJob *job,
+                        gboolean   paused)
+{
+  g_mutex_lock (&job->lock);
+  job->paused = paused;
+  g_mutex_unlock (&job->lock);
+}
+
+guint
+wb_pstm_job_n_tiles (const WbPstmJob *job)
+{
+  return job->n_tiles;
+}
+
+void
+wb_pstm_job_tile_rect (const WbPstmJob *job,
+                       guint            index,
+                       guint           *i0,
+                       guint           *j0,
+                       guint           *ni,
+                       guint           *nj)
+{
+  const Tile *tile;
+
+  g_return_if_fail (index < job->n_tiles);
+  tile = &job->tiles[index];
+  if (i0) *i0 = tile->i0;
+  if (j0) *j0 = tile->j0;
+  if (ni) *ni = tile->ni;
+  if (nj) *nj = tile->nj;
+}
+
+WbPstmTileState
+wb_pstm_job_tile_state (WbPstmJob *job,
+                        guint      index)
+{
+  WbPstmTileState state;
+
+  g_return_val_if_fail (index < job->n_tiles, WB_PSTM_TILE_PENDING);
+  g_mutex_lock (&job->lock);
+  state = job->tiles[index].state;
+  g_mutex_unlock (&job->lock);
+  return state;
+}
+
+gsize
+wb_pstm_job_tile_traces (const WbPstmJob *job,
+                         guint            index)
+{
+  g_return_val_if_fail (index < job->n_tiles, 0);
+  return job->tiles[index].n_traces;
+}
+
+WbField *
+wb_pstm_job_get_image (WbPstmJob *job)
+{
+  return wb_field_ref (job->image);
+}
+
+WbField *
+wb_pstm_job_get_fold (WbPstmJob *job)
+{
+  return wb_field_ref (job->fold);
+}
+
+void
+wb_pstm_job_get_stats (WbPstmJob   *job,
+                       WbPstmStats *stats)
+{
+  g_mutex_lock (&job->lock);
+  stats->traces = job->traces_done;
+  stats->contributions = job->contributions_done;
+  stats->live_contributions = job->live_contributions;
+  stats->seconds = job->run_seconds;
+  stats->kernel_seconds = job->kernel_seconds;
+  stats->tiles_computed = job->tiles_computed;
+  stats->tiles_resumed = job->tiles_resumed;
+  g_mutex_unlock (&job->lock);
+}
+
+/* Sends a progress event; the caller holds the lock, which also makes the
+ * calls one at a time. */
+static void
+emit (WbPstmJob       *job,
+      WbPstmEventKind  kind,
+      guint            tile,
+      const char      *device_id,
+      gsize            tile_done,
+      guint            batch)
+{
+  WbPstmProgress ev = { 0 };
+
+  if (job->progress == NULL)
+    return;
+  ev.kind = kind;
+  ev.tile = tile;
+  ev.n_tiles = job->n_tiles;
+  ev.tiles_done = job->tiles_done;
+  ev.device_id = device_id;
+  ev.tile_traces = job->tiles[tile].n_traces;
+  ev.tile_traces_done = tile_done;
+  ev.traces_done = job->traces_done;
+  ev.traces_total = job->traces_total;
+  ev.contributions_done = job->contributions_done;
+  ev.contributions_total = job->contributions_total;
+  ev.elapsed = now_s () - job->start_us * 1e-6;
+  ev.traces_per_s = ev.elapsed > 0 ? job->traces_done / ev.elapsed : 0;
+  ev.contributions_per_s = ev.elapsed > 0 ? job->contributions_done / ev.elapsed : 0;
+  ev.eta = ev.contributions_per_s > 0
+           ? (job->contributions_total - job->contributions_done) / ev.contributions_per_s
+           : -1;
+  ev.batch_traces = batch;
+  job->progress (&ev, job->progress_data);
+}
+
+/* --- workers ---------------------------------------------------------- */
+
+typedef struct
+{
+  WbPstmJob    *job;
+  WbDevice     *device;
+  Cursor        cursor;
+  gboolean      reference;
+
+  /* OpenCL */
+  WbClContext  *cl;
+  cl_program    program;
+  cl_kernel     kernel;
+  cl_mem        d_image, d_fold, d_columns, d_otab, d_geom, d_first, d_traces, d_integ;
+
+  /* Host batch */
+  guint         batch_cap;
+  float        *raw;          /* one trace */
+  float        *traces;       /* batch_cap * ns, derivative-filtered */
+  float        *integ;        /* batch_cap * ns, double-integrated (antialias) */
+  float        *geom;         /* batch_cap * 4 */
+  float        *first;        /* batch_cap */
+  double       *work;         /* ns doubles for the integration */
+
+  /* Tile results */
+  float        *columns;      /* max columns * 2 */
+  float        *tile_image;   /* max columns * nt */
+  guint32      *tile_fold;
+  double       *acc;          /* reference: running sums in double */
+} Worker;
+
+static void
+worker_clear (Worker *w)
+{
+  WB_CL_RELEASE (w->d_image, clReleaseMemObject);
+  WB_CL_RELEASE (w->d_fold, clReleaseMemObject);
+  WB_CL_RELEASE (w->d_columns, clReleaseMemObject);
+  WB_CL_RELEASE (w->d_otab, clReleaseMemObject);
+  WB_CL_RELEASE (w->d_geom, clReleaseMemObject);
+  WB_CL_RELEASE (w->d_first, clReleaseMemObject);
+  WB_CL_RELEASE (w->d_traces, clReleaseMemObject);
+  WB_CL_RELEASE (w->d_integ, clReleaseMemObject);
+  WB_CL_RELEASE (w->kernel, clReleaseKernel);
+  WB_CL_RELEASE (w->program, clReleaseProgram);
+  g_clear_pointer (&w->cl, wb_cl_context_unref);
+  g_clear_pointer (&w->cursor.reader, wb_segy_reader_free);
+  g_free (w->raw);
+  g_free (w->traces);
+  g_free (w->integ);
+  g_free (w->geom);
+  g_free (w->first);
+  g_free (w->work);
+  g_free (w->columns);
+  g_free (w->tile_image);
+  g_free (w->tile_fold);
+  g_free (w->acc);
+}
+
+static gboolean
+worker_setup (Worker *w, GError **error)
+{
+  WbPstmJob *job = w->job;
+  const WbPstmParams *p = &job->params;
+  guint ns = job->input->geom->n_samples;
+  gsize max_columns = (gsize) job->tile_nx * job->tile_ny;
+  gsize cap = job->batch_max;
+
+  w->cursor.input = job->input;
+  w->reference = wb_device_is_reference (w->device);
+  w->batch_cap = cap;
+  w->raw = g_new (float, ns);
+  w->traces = g_new (float, cap * ns);
+  if (p->antialias)
+    w->integ = g_new (float, cap * ns);
+  w->geom = g_new (float, cap * 4);
+  w->first = g_new (float, cap);
+  w->work = g_new (double, ns);
+  w->columns = g_new (float, max_columns * 2);
+  w->tile_image = g_new (float, max_columns * p->nt);
+  w->tile_fold = g_new (guint32, max_columns * p->nt);
+  if (w->reference)
+    {
+      w->acc = g_new (double, max_columns * p->nt);
+      return TRUE;
+    }
+
+  {
+    g_autofree char *defines = g_strdup_printf ("#define NT %u\n#define NS %u\n"
+                                                "#define OBLIQUITY %d\n"
+                                                "#define SPREADING %d\n"
+                                                "#define ANTIALIAS %d\n",
+                                                p->nt, ns, p->obliquity ? 1 : 0,
+                                                p->spreading ? 1 : 0,
+                                                p->antialias ? 1 : 0);
+    gsize tile_bytes = max_columns * p->nt * sizeof (float);
+
+    w->cl = wb_cl_context_new (w->device, error);
+    if (w->cl == NULL)
+      return FALSE;
+    if (job->kernel_dir != NULL)
+      wb_cl_context_set_kernel_dir (w->cl, job->kernel_dir);
+    w->program = wb_cl_build_program (w->cl, "pstm.cl", defines, NULL, error);
+    if (w->program == NULL)
+      return FALSE;
+    w->kernel = wb_cl_create_kernel (w->program, "pstm_migrate", error);
+    if (w->kernel == NULL)
+      return FALSE;
+    if (!(w->d_image = wb_cl_buffer_new (w->cl, CL_MEM_READ_WRITE, tile_bytes, NULL, "tile image", error))
+        || !(w->d_fold = wb_cl_buffer_new (w->cl, CL_MEM_READ_WRITE, tile_bytes, NULL, "tile fold", error))
+        || !(w->d_columns = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, max_columns * 2 * sizeof (float), NULL, "column coordinates", error))
+        || !(w->d_otab = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, 4 * sizeof (float) * p->nt, job->otab, "output times", error))
+        || !(w->d_geom = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, cap * 4 * sizeof (float), NULL, "trace geometry", error))
+        || !(w->d_first = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, cap * sizeof (float), NULL, "trace delays", error))
+        || !(w->d_traces = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, cap * ns * sizeof (float), NULL, "trace batch", error))
+        || !(w->d_integ = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, p->antialias ? cap * ns * sizeof (float) : sizeof (float), NULL, "integrated trace batch", error)))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Reads and pre-filters traces @indices[0..n): the full time derivative
+ * (central difference, zero beyond the ends) and, for anti-aliasing, its
+ * causal then anti-causal running sums (Lumley-Claerbout), in double. */
+static gboolean
+worker_load_batch (Worker *w, const guint32 *indices, guint n, GError **error)
+{
+  WbPstmJob *job = w->job;
+  const WbSegyGeometry *g = job->input->geom;
+  const WbPstmParams *p = &job->params;
+  guint ns = g->n_samples;
+  double half_inv_dt = 0.5 / g->dt;
+
+  for (guint b = 0; b < n; b++)
+    {
+      gsize t = indices[b];
+      float *out = w->traces + (gsize) b * ns;
+      float *x = w->raw;
+
+      if (!cursor_read (&w->cursor, t, x, error))
+        return FALSE;
+      w->geom[4 * b + 0] = g->sx[t];
+      w->geom[4 * b + 1] = g->sy[t];
+      w->geom[4 * b + 2] = g->rx[t];
+      w->geom[4 * b + 3] = g->ry[t];
+      w->first[b] = g->delay[t];
+
+      if (p->derivative)
+        for (guint i = 0; i < ns; i++)
+          {
+            double next = i + 1 < ns ? x[i + 1] : 0;
+            double prev = i > 0 ? x[i - 1] : 0;
+            out[i] = (next - prev) * half_inv_dt;
+          }
+      else
+        memcpy (out, x, sizeof (float) * ns);
+
+      if (p->antialias)
+        {
+          double c = 0, a = 0, mean = 0;
+          float *integ = w->integ + (gsize) b * ns;
+
+          for (guint i = 0; i < ns; i++)
+            {
+              c += out[i];
+              w->work[i] = c;
+            }
+          for (guint i = ns; i-- > 0;)
+            {
+              a += w->work[i];
+              w->work[i] = a;
+              mean += a;
+            }
+          /* A constant drops out of the second difference; removing the
+           * mean keeps the floats small. */
+          mean /= ns;
+          for (guint i = 0; i < ns; i++)
+            integ[i] = w->work[i] - mean;
+        }
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  Worker *w;
+  guint   ncol;
+  guint   ntr;
+} RefBatch;
+
+/* The reference: a plain loop per output column, per trace, per output
+ * time.  Travel times and the in-aperture and in-trace decisions use float
+ * like the device (they decide the fold, which must agree exactly); the
+ * weights, the interpolation and the sums use double.  Anti-aliasing is a
+ * direct triangle-weighted sum of the pre-filtered trace, not the
+ * double-integration trick of the kernel. */
+static void
+reference_columns (gsize begin, gsize end, gpointer data)
+{
+  RefBatch *rb = data;
+  Worker *w = rb->w;
+  WbPstmJob *job = w->job;
+  const WbPstmParams *p = &job->params;
+  guint ns = job->input->geom->n_samples;
+  float inv_dt = (float) (1.0 / job->input->geom->dt);
+  float aa_scale = (float) (p->aa_dx / job->input->geom->dt);
+
+  for (gsize c = begin; c < end; c++)
+    {
+      float x = w->columns[2 * c], y = w->columns[2 * c + 1];
+
+      for (guint j = 0; j < rb->ntr; j++)
+        {
+          const float *g = w->geom + 4 * j;
+          const float *trace = w->traces + (gsize) j * ns;
+          float mdx = 0.5f * (g[0] + g[2]) - x;
+          float mdy = 0.5f * (g[1] + g[3]) - y;
+          float d2 = mdx * mdx + mdy * mdy;
+          float sdx = g[0] - x, sdy = g[1] - y, rdx = g[2] - x, rdy = g[3] - y;
+          float s2 = sdx * sdx + sdy * sdy, q2 = rdx * rdx + rdy * rdy;
+          double d = sqrt ((double) d2);
+
+          for (guint k = 0; k < p->nt; k++)
+            {
+              const float *o = job->otab + 4 * k;
+              float t0 = o[0], v = o[1], radius = o[2], inner = o[3];
+              float th2 = 0.25f * t0 * t0, inv_v2 = 1.0f / (v * v);
+              float ts, tr, t, u;
+              double weight = 1, value;
+              gsize out = c * p->nt + k;
+
+              if (d2 > radius * radius)
+                continue;
+              ts = sqrtf (th2 + s2 * inv_v2);
+              tr = sqrtf (th2 + q2 * inv_v2);
+              t = ts + tr;
+              u = (t - w->first[j]) * inv_dt;
+              if (!(u >= 0 && u <= (float) (ns - 1)))
+                continue;
+              w->tile_fold[out]++;
+
+              if (d > inner)
+                weight = 0.5 * (1 + cos (G_PI * (d - inner) / ((double) radius - inner)));
+              if (p->obliquity && t > 0)
+                weight *= (double) t0 / t;
+              if (p->spreading && t > 0)
+                weight /= (double) v * t;
+
+              if (p->antialias)
+                {
+                  double gx = (sdx / (double) ts + rdx / (double) tr) * inv_v2;
+                  double gy = (sdy / (double) ts + rdy / (double) tr) * inv_v2;
+                  double L = MAX (1.0, sqrt (gx * gx + gy * gy) * aa_scale);
+                  long lo = (long) ceil (u - L), hi = (long) floor (u + L);
+
+                  value = 0;
+                  for (long i = MAX (lo, 0); i <= hi && i < (long) ns; i++)
+                    {
+                      double hat = L - fabs ((double) i - u);
+                      if (hat > 0)
+                        value += hat * trace[i];
+                    }
+                  value /= L * L;
+                }
+              else
+                {
+                  guint i = MIN ((guint) u, ns - 2);
+                  double f = (double) u - i;
+                  value = trace[i] * (1 - f) + trace[i + 1] * f;
+                }
+              w->acc[out] += weight * value;
+            }
+        }
+    }
+}
+
+static gboolean
+worker_run_batch (Worker *w, guint ncol, guint ntr, double *seconds, GError **error)
+{
+  WbPstmJob *job = w->job;
+  const WbPstmParams *p = &job->params;
+  guint ns = job->input->geom->n_samples;
+  double start = now_s ();
+
+  if (w->reference)
+    {
+      RefBatch rb = { w, ncol, ntr };
+      wb_parallel_for (ncol, reference_columns, &rb);
+      *seconds = now_s () - start;
+      return TRUE;
+    }
+  else
+    {
+      gsize cells[2] = { p->nt, ncol };
+      cl_int ncol_i = ncol, ntr_i = ntr;
+      float inv_dt = (float) (1.0 / job->input->geom->dt);
+      float aa_scale = (float) (p->aa_dx / job->input->geom->dt);
+      cl_event event = NULL;
+      gboolean ok;
+
+      if (!wb_cl_write (w->cl, w->d_geom, 0, 4 * sizeof (float) * ntr, w->geom, error)
+          || !wb_cl_write (w->cl, w->d_first, 0, sizeof (float) * ntr, w->first, error)
+          || !wb_cl_write (w->cl, w->d_traces, 0, sizeof (float) * ntr * ns, w->traces, error)
+          || (p->antialias
+              && !wb_cl_write (w->cl, w->d_integ, 0, sizeof (float) * ntr * ns, w->integ, error)))
+        return FALSE;
+      if (!wb_cl_set_arg (w->kernel, 0, sizeof (cl_mem), &w->d_image, error)
+          || !wb_cl_set_arg (w->kernel, 1, sizeof (cl_mem), &w->d_fold, error)
+          || !wb_cl_set_arg (w->kernel, 2, sizeof (cl_mem), &w->d_columns, error)
+          || !wb_cl_set_arg (w->kernel, 3, sizeof (cl_int), &ncol_i, error)
+          || !wb_cl_set_arg (w->kernel, 4, sizeof (cl_mem), &w->d_otab, error)
+          || !wb_cl_set_arg (w->kernel, 5, sizeof (cl_mem), &w->d_geom, error)
+          || !wb_cl_set_arg (w->kernel, 6, sizeof (cl_mem), &w->d_first, error)
+          || !wb_cl_set_arg (w->kernel, 7, sizeof (cl_mem), &w->d_traces, error)
+          || !wb_cl_set_arg (w->kernel, 8, sizeof (cl_mem), &w->d_integ, error)
+          || !wb_cl_set_arg (w->kernel, 9, sizeof (cl_int), &ntr_i, error)
+          || !wb_cl_set_arg (w->kernel, 10, sizeof (float), &inv_dt, error)
+          || !wb_cl_set_arg (w->kernel, 11, sizeof (float), &aa_scale, error))
+        return FALSE;
+      if (!wb_cl_enqueue (w->cl, w->kernel, 2, cells, NULL, NULL, &event, error))
+        return FALSE;
+      ok = wb_cl_finish (w->cl, error);
+      if (ok)
+        {
+          double device_s = wb_cl_event_seconds (event);
+          g_mutex_lock (&job->lock);
+          job->kernel_seconds += device_s;
+          g_mutex_unlock (&job->lock);
+        }
+      clReleaseEvent (event);
+      *seconds = now_s () - start;
+      return ok;
+    }
+}
+
+static gboolean
+worker_wait_if_paused (Worker *w)
+{
+  WbPstmJob *job = w->job;
+
+  for (;;)
+    {
+      gboolean paused;
+
+      g_mutex_lock (&job->lock);
+      paused = job->paused && !job->stop;
+      g_mutex_unlock (&job->lock);
+      if (!paused || g_cancellable_is_cancelled (job->cancellable))
+        return TRUE;
+      g_usleep (50000);
+    }
+}
+
+static void
+worker_fail (Worker *w, GError *error)
+{
+  WbPstmJob *job = w->job;
+
+  g_mutex_lock (&job->lock);
+  if (job->error == NULL)
+    job->error = error;
+  else
+    g_error_free (error);
+  job->stop = TRUE;
+  g_mutex_unlock (&job->lock);
+}
+
+/* Takes the next pending tile, or returns FALSE. */
+static gboolean
+worker_next_tile (Worker *w, guint *index)
+{
+  WbPstmJob *job = w->job;
+  gboolean found = FALSE;
+
+  g_mutex_lock (&job->lock);
+  while (!job->stop && job->next_tile < job->n_tiles)
+    {
+      guint i = job->next_tile++;
+      if (job->tiles[i].state == WB_PSTM_TILE_PENDING)
+        {
+          job->tiles[i].state = WB_PSTM_TILE_RUNNING;
+          *index = i;
+          found = TRUE;
+          break;
+        }
+    }
+  g_mutex_unlock (&job->lock);
+  return found;
+}
+
+static gboolean
+worker_do_tile (Worker *w, guint index, GError **error)
+{
+  WbPstmJob *job = w->job;
+  const WbPstmParams *p = &job->params;
+  Tile *tile = &job->tiles[index];
+  guint ncol = tile->ni * tile->nj;
+  gsize tile_samples = (gsize) ncol * p->nt;
+  g_autoptr(GArray) list = gather_tile (job, index);
+  const guint32 *indices = (const guint32 *) list->data;
+  guint batch = p->batch_traces > 0 ? job->batch_max : MIN (64, job->batch_max);
+  gsize done = 0;
+  guint64 live = 0;
+
+  for (guint b = 0; b < tile->nj; b++)
+    for (guint a = 0; a < tile->ni; a++)
+      {
+        guint c = b * tile->ni + a;
+        w->columns[2 * c] = job->col_x[tile->i0 + a];
+        w->columns[2 * c + 1] = job->col_y[tile->j0 + b];
+      }
+  memset (w->tile_fold, 0, sizeof (guint32) * tile_samples);
+  if (w->reference)
+    memset (w->acc, 0, sizeof (double) * tile_samples);
+  else if (!wb_cl_write (w->cl, w->d_columns, 0, 2 * sizeof (float) * ncol, w->columns, error)
+           || !wb_cl_fill_float (w->cl, w->d_image, 0.0f, tile_samples, error)
+           || !wb_cl_fill_float (w->cl, w->d_fold, 0.0f, tile_samples, error))
+    return FALSE;
+
+  g_mutex_lock (&job->lock);
+  emit (job, WB_PSTM_EVENT_TILE_STARTED, index, w->device->id, 0, 0);
+  g_mutex_unlock (&job->lock);
+
+  while (done < list->len)
+    {
+      guint n = (guint) MIN ((gsize) batch, list->len - done);
+      double seconds;
+
+      worker_wait_if_paused (w);
+      if (g_cancellable_set_error_if_cancelled (job->cancellable, error))
+        return FALSE;
+      if (job->stop)   /* another worker failed */
+        return TRUE;
+      if (!worker_load_batch (w, indices + done, n, error)
+          || !worker_run_batch (w, ncol, n, &seconds, error))
+        return FALSE;
+      done += n;
+
+      g_mutex_lock (&job->lock);
+      job->traces_done += n;
+      job->contributions_done += (guint64) n * tile_samples;
+      emit (job, WB_PSTM_EVENT_BATCH_DONE, index, w->device->id, done, n);
+      g_mutex_unlock (&job->lock);
+
+      /* Aim each launch at batch_seconds: grow at most 4x, shrink freely. */
+      if (p->batch_traces == 0)
+        {
+          double scale = p->batch_seconds / MAX (seconds, 1e-4);
+          double next = CLAMP (n * MIN (scale, 4.0), 1.0, (double) job->batch_max);
+          if (n == batch || next < batch)
+            batch = (guint) next;
+        }
+    }
+
+  if (w->reference)
+    for (gsize s = 0; s < tile_samples; s++)
+      w->tile_image[s] = (float) w->acc[s];
+  else if (!wb_cl_read (w->cl, w->d_image, 0, sizeof (float) * tile_samples, w->tile_image, error)
+           || !wb_cl_read (w->cl, w->d_fold, 0, sizeof (guint32) * tile_samples, w->tile_fold, error))
+    return FALSE;
+  if (job->stop)
+    return TRUE;
+
+  g_mutex_lock (&job->lock);
+  for (guint b = 0; b < tile->nj; b++)
+    for (guint a = 0; a < tile->ni; a++)
+      {
+        guint c = b * tile->ni + a;
+        for (guint k = 0; k < p->nt; k++)
+          {
+            gsize dst = wb_field_index (job->image, tile->i0 + a, tile->j0 + b, k);
+            job->image->data[dst] = w->tile_image[(gsize) c * p->nt + k];
+            job->fold->data[dst] = w->tile_fold[(gsize) c * p->nt + k];
+            live += w->tile_fold[(gsize) c * p->nt + k];
+          }
+      }
+  tile->state = WB_PSTM_TILE_DONE;
+  job->tiles_done++;
+  job->tiles_computed++;
+  job->live_contributions += live;
+  emit (job, WB_PSTM_EVENT_TILE_DONE, index, w->device->id, done, 0);
+  if (p->checkpoint != NULL && job->tiles_done < job->n_tiles
+      && g_get_monotonic_time () - job->last_checkpoint_us >= p->checkpoint_interval * 1e6)
+    {
+      GError *local = NULL;
+      if (!write_checkpoint (job, &local))
+        {
+          g_mutex_unlock (&job->lock);
+          g_propagate_error (error, local);
+          return FALSE;
+        }
+      emit (job, WB_PSTM_EVENT_CHECKPOINT, index, w->device->id, done, 0);
+    }
+  g_mutex_unlock (&job->lock);
+  return TRUE;
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  Worker *w = data;
+  GError *error = NULL;
+  guint index;
+
+  if (!worker_setup (w, &error))
+    {
+      g_prefix_error (&error, "%s: ", w->device->id);
+      worker_fail (w, error);
+      return NULL;
+    }
+  while (worker_next_tile (w, &index))
+    {
+      if (!worker_do_tile (w, index, &error))
+        {
+          g_mutex_lock (&w->job->lock);
+          w->job->tiles[index].state = WB_PSTM_TILE_PENDING;
+          g_mutex_unlock (&w->job->lock);
+          worker_fail (w, error);
+          return NULL;
+        }
+      g_mutex_lock (&w->job->lock);
+      if (w->job->tiles[index].state == WB_PSTM_TILE_RUNNING)
+        w->job->tiles[index].state = WB_PSTM_TILE_PENDING;  /* stopped early */
+      g_mutex_unlock (&w->job->lock);
+    }
+  return NULL;
+}
+
+gboolean
+wb_pstm_job_run (WbPstmJob     *job,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  const WbPstmParams *p = &job->params;
+  g_autofree Worker *workers = g_new0 (Worker, job->devices->len);
+  g_autofree GThread **threads = g_new0 (GThread *, job->devices->len);
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&job->lock);
+  job->cancellable = cancellable;
+  job->stop = FALSE;
+  g_clear_error (&job->error);
+  job->next_tile = 0;
+  job->start_us = g_get_monotonic_time ();
+  job->last_checkpoint_us = job->start_us;
+  job->traces_done = job->contributions_done = job->live_contributions = 0;
+  job->traces_total = job->contributions_total = 0;
+  job->kernel_seconds = 0;
+  job->tiles_done = job->tiles_computed = job->tiles_resumed = 0;
+  for (guint i = 0; i < job->n_tiles; i++)
+    {
+      Tile *tile = &job->tiles[i];
+      if (tile->state == WB_PSTM_TILE_PENDING || tile->state == WB_PSTM_TILE_RUNNING)
+        {
+          tile->state = WB_PSTM_TILE_PENDING;
+          job->traces_total += tile->n_traces;
+          job->contributions_total += (guint64) tile->n_traces * tile->ni * tile->nj * p->nt;
+        }
+      else
+        job->tiles_done++;
+    }
+  for (guint i = 0; i < job->n_tiles; i++)
+    if (job->tiles[i].state == WB_PSTM_TILE_RESUMED)
+      {
+        job->tiles_resumed++;
+        emit (job, WB_PSTM_EVENT_TILE_RESUMED, i, "checkpoint", job->tiles[i].n_traces, 0);
+      }
+  g_mutex_unlock (&job->lock);
+
+  for (guint d = 0; d < job->devices->len; d++)
+    {
+      workers[d].job = job;
+      workers[d].device = job->devices->pdata[d];
+    }
+  if (job->devices->len == 1)
+    worker_main (&workers[0]);
+  else
+    {
+      for (guint d = 0; d < job->devices->len; d++)
+        threads[d] = g_thread_new ("wb-pstm", worker_main, &workers[d]);
+      for (guint d = 0; d < job->devices->len; d++)
+        g_thread_join (threads[d]);
+    }
+  for (guint d = 0; d < job->devices->len; d++)
+    worker_clear (&workers[d]);
+
+  g_mutex_lock (&job->lock);
+  job->run_seconds = now_s () - job->start_us * 1e-6;
+  job->cancellable = NULL;
+  if (job->error == NULL && job->tiles_done < job->n_tiles)
+    job->error = g_error_new (WB_ERROR, WB_ERROR_DEVICE,
+                              "migration stopped with %u of %u tiles done",
+                              job->tiles_done, job->n_tiles);
+  if (job->error != NULL)
+    {
+      GError *e = g_steal_pointer (&job->error);
+
+      ok = FALSE;
+      if (p->checkpoint != NULL && job->tiles_done > 0)
+        {
+          g_autoptr(GError) ck = NULL;
+          if (write_checkpoint (job, &ck))
+            g_prefix_error (&e, "%u of %u tiles saved to %s; ", job->tiles_done,
+                            job->n_tiles, p->checkpoint);
+          else
+            g_prefix_error (&e, "(checkpoint not saved: %s) ", ck->message);
+        }
+      if (g_error_matches (e, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_CANCELLED, "migration cancelled: %s",
+                       e->message);
+          g_error_free (e);
+        }
+      else
+        g_propagate_error (error, e);
+    }
+  else
+    {
+      if (p->checkpoint != NULL && g_unlink (p->checkpoint) != 0 && errno != ENOENT)
+        g_warning ("cannot remove checkpoint %s: %s", p->checkpoint, g_strerror (errno));
+      if (p->normalize_fold)
+        {
+          gsize n = wb_field_n_elements (job->image);
+          for (gsize s = 0; s < n; s++)
+            if (job->fold->data[s] > 0)
+              job->image->data[s] /= job->fold->data[s];
+        }
+    }
+  g_mutex_unlock (&job->lock);
+  return ok;
+}
+
+/* --- PNG slices -------------------------------------------------------- */
+
+/* A 2D slice with the time axis flipped, so that time grows downwards as
+ * seismic sections are drawn (the renderer puts the second axis upwards). */
+static WbField *
+slice_time_down (const WbField *image, guint axis, gsize index, GError **error)
+{
+  g_autoptr(WbField) slice = wb_field_slice (image, axis, index, error);
+  WbField *flipped;
+  gsize nx, ny;
+
+  if (slice == NULL)
+    return NULL;
+  if (axis == 2)
+    return g_steal_pointer (&slice);
+  flipped = wb_field_copy (slice);
+  nx = slice->shape[0];
+  ny = slice->shape[1];
+  for (gsize j = 0; j < ny; j++)
+    memcpy (flipped->data + nx * j, slice->data + nx * (ny - 1 - j), sizeof (float) * nx);
+  return flipped;
+}
+
+gboolean
+wb_pstm_write_png_slices (const WbField *image,
+                          const char    *prefix,
+                          gssize         k,
+                          GError       **error)
+{
+  static const char *names[3] = { "crossline", "inline", "time" };
+  gsize index[3];
+
+  if (image->ndim != 3)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "PNG slices need an (x, y, t) image");
+      return FALSE;
+    }
+  if (k < 0)
+    {
+      double best = -1;
+      gsize plane = image->shape[0] * image->shape[1];
+
+      k = 0;
+      for (gsize t = 0; t < image->shape[2]; t++)
+        {
+          double e = 0;
+          for (gsize s = 0; s < plane; s++)
+            e += (double) image->data[t * plane + s] * image->data[t * plane + s];
+          if (e > best)
+            {
+              best = e;
+              k = t;
+            }
+        }
+    }
+  index[0] = image->shape[0] / 2;
+  index[1] = image->shape[1] / 2;
+  index[2] = MIN ((gsize) k, image->shape[2] - 1);
+
+  for (guint axis = 0; axis < 3; axis++)
+    {
+      g_autoptr(WbField) slice = slice_time_down (image, axis, index[axis], error);
+      g_autofree char *path = g_strdup_printf ("%s-%s.png", prefix, names[axis]);
+      g_autofree char *title = g_strdup_printf ("%s %s %" G_GSIZE_FORMAT,
+                                                image->name, names[axis], index[axis]);
+      WbRenderOptions opts;
+
+      if (slice == NULL)
+        return FALSE;
+      wb_render_options_init (&opts);
+      opts.colormap = WB_COLORMAP_DIVERGING;
+      opts.title = title;
+      if (!wb_png_write_field (slice, &opts, path, error))
+        return FALSE;
+    }
+  return TRUE;
+}
