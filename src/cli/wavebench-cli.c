@@ -15,6 +15,7 @@
 #include "wb-cl.h"
 #include "wb-device.h"
 #include "wb-error.h"
+#include "wb-guard.h"
 #include "wb-io.h"
 #include "wb-npy.h"
 #include "wb-preset.h"
@@ -348,9 +349,11 @@ draw_progress (guint64 done, guint64 total, double sim_time, double rate, double
 }
 
 /* Steps in chunks sized to ~0.1 s so progress is live while the queue stays
- * full within each chunk. */
+ * full within each chunk.  Blow-up checks (wb-guard.h) fall on multiples of
+ * guard.every: a chunk never steps past one. */
 static gboolean
 run_steps (WbSim    *sim,
+           WbGuard  *guard,
            guint64   steps,
            gboolean  progress,
            double   *seconds,
@@ -366,10 +369,15 @@ run_steps (WbSim    *sim,
       guint n = (guint) MIN ((guint64) chunk, steps - done);
       double c0 = g_get_monotonic_time () * 1e-6, c1;
 
-      if (!wb_sim_step (sim, n, error) || !wb_sim_finish (sim, error))
+      gboolean ok = guard == NULL || wb_guard_poll (guard, error);
+
+      if (ok && guard != NULL)
+        n = (guint) MIN ((guint64) n, wb_guard_steps_until_check (guard));
+      if (!ok || !wb_sim_step (sim, n, error) || !wb_sim_finish (sim, error))
         {
           if (progress)
             g_printerr ("\n");
+          wb_guard_explain_device_error (sim, error);
           return FALSE;
         }
       done += n;
@@ -388,7 +396,68 @@ run_steps (WbSim    *sim,
   if (progress)
     g_printerr ("\n");
   *seconds = g_get_monotonic_time () * 1e-6 - t0;
+  if (guard != NULL && !wb_guard_finish (guard, error))
+    {
+      wb_guard_explain_device_error (sim, error);
+      return FALSE;
+    }
   return TRUE;
+}
+
+/* Fields named by --png and --npy: the guard keeps their last good state. */
+static char **
+output_fields (char **pngs,
+               char **npys)
+{
+  GPtrArray *names = g_ptr_array_new ();
+  char **lists[2] = { pngs, npys };
+
+  for (guint l = 0; l < 2; l++)
+    for (guint i = 0; lists[l] && lists[l][i]; i++)
+      {
+        g_autofree char *p = NULL;
+        char *f = NULL;
+        if (split_output (lists[l][i], "", &f, &p, NULL))
+          g_ptr_array_add (names, f);
+      }
+  g_ptr_array_add (names, NULL);
+  return (char **) g_ptr_array_free (names, FALSE);
+}
+
+/* Creates the simulation and its guard on @device. */
+static gboolean
+start_sim (WbPreset    *preset,
+           WbDevice    *device,
+           const char  *kernels,
+           char       **keep,
+           WbSim      **sim,
+           WbGuard    **guard,
+           GError     **error)
+{
+  WbGuardConfig config;
+  gboolean ok;
+
+  if (!wb_guard_config_from_preset (preset, &config, error))
+    return FALSE;
+  *sim = wb_sim_new (preset, device, kernels, error);
+  ok = *sim != NULL;
+  if (ok)
+    {
+      /* Unknown output fields are reported below with the field list. */
+      g_auto(GStrv) known = g_new0 (char *, 1);
+      guint n = 0;
+      for (guint i = 0; keep && keep[i]; i++)
+        if (wb_sim_has_field (*sim, keep[i]))
+          {
+            known = g_renew (char *, known, n + 2);
+            known[n++] = g_strdup (keep[i]);
+            known[n] = NULL;
+          }
+      *guard = wb_guard_new (*sim, &config, (const char * const *) known, kernels, error);
+      ok = *guard != NULL;
+    }
+  wb_guard_config_clear (&config);
+  return ok;
 }
 
 /* --- run ------------------------------------------------------------- */
@@ -399,9 +468,11 @@ cmd_run (int argc, char **argv)
   char *backend = NULL, *kernels = NULL, *slice = NULL, *cmap_name = NULL, *csv = NULL;
   char **sets = NULL, **pngs = NULL, **npys = NULL;
   gint64 steps = -1;
-  gboolean quiet = FALSE, json = FALSE;
+  gboolean quiet = FALSE, json = FALSE, fallback = FALSE;
   GOptionEntry entries[] = {
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend, "Backend id (see `devices`) or auto", "ID" },
+    { "fallback-reference", 0, 0, G_OPTION_ARG_NONE, &fallback,
+      "If the OpenCL device fails or is lost, run again on the reference backend", NULL },
     { "steps", 'n', 0, G_OPTION_ARG_INT64, &steps, "Number of steps (default: the preset's)", "N" },
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a preset value", "KEY=VALUE" },
     { "png", 0, 0, G_OPTION_ARG_STRING_ARRAY, &pngs, "Write a field as PNG", "FIELD:PATH" },
@@ -418,6 +489,9 @@ cmd_run (int argc, char **argv)
   g_autoptr(WbPreset) preset = NULL;
   g_autoptr(WbDevice) device = NULL;
   g_autoptr(WbSim) sim = NULL;
+  g_autoptr(WbGuard) guard = NULL;     /* freed before the sim it watches */
+  g_autoptr(GError) diverged = NULL;
+  g_auto(GStrv) keep = NULL;
   WbRenderOptions ropts;
   WbColormap forced_cmap = WB_COLORMAP_VIRIDIS;
   double seconds = 0;
@@ -458,8 +532,8 @@ cmd_run (int argc, char **argv)
   device = pick_device (backend, quiet || json, &error);
   if (device == NULL)
     return fail (g_steal_pointer (&error));
-  sim = wb_sim_new (preset, device, kernels, &error);
-  if (sim == NULL)
+  keep = output_fields (pngs, npys);
+  if (!start_sim (preset, device, kernels, keep, &sim, &guard, &error))
     return fail (g_steal_pointer (&error));
   for (guint i = 0; pngs && pngs[i]; i++)
     {
@@ -488,8 +562,31 @@ cmd_run (int argc, char **argv)
   if (!quiet && !json)
     g_printerr ("wavebench-cli: %s on %s (%s): %" G_GINT64_FORMAT " steps of %.4g s, %" G_GSIZE_FORMAT " cells\n",
                 preset->name, device->id, device->name, steps, sim->dt, wb_sim_n_cells (sim));
-  if (!run_steps (sim, (guint64) steps, progress, &seconds, &error))
-    return fail (g_steal_pointer (&error));
+  if (!run_steps (sim, guard, (guint64) steps, progress, &seconds, &error))
+    {
+      if (fallback && wb_guard_is_device_error (error) && !wb_device_is_reference (device))
+        {
+          /* A lost or exhausted device: start over on the reference. */
+          g_printerr ("wavebench-cli: %s\nwavebench-cli: --fallback-reference: running again on the reference backend\n",
+                      error->message);
+          g_clear_error (&error);
+          g_clear_pointer (&guard, wb_guard_free);
+          g_clear_pointer (&sim, wb_sim_free);
+          g_clear_pointer (&device, wb_device_unref);
+          device = pick_device ("reference", TRUE, &error);
+          if (device == NULL || !start_sim (preset, device, kernels, keep, &sim, &guard, &error))
+            return fail (g_steal_pointer (&error));
+          if (!run_steps (sim, guard, (guint64) steps, progress, &seconds, &error) &&
+              !g_error_matches (error, WB_ERROR, WB_ERROR_DIVERGED))
+            return fail (g_steal_pointer (&error));
+        }
+      else if (!g_error_matches (error, WB_ERROR, WB_ERROR_DIVERGED))
+        return fail (g_steal_pointer (&error));
+      /* A blow-up: the outputs get the last good state, then exit 1. */
+      diverged = g_steal_pointer (&error);
+      if (diverged != NULL && wb_guard_last_good_step (guard) < 0)
+        return fail (g_steal_pointer (&diverged));
+    }
   if (!quiet && !json && !progress)
     g_printerr ("wavebench-cli: %" G_GINT64_FORMAT " steps in %.3f s (%.1f steps/s), simulated time %.6g s\n",
                 steps, seconds, steps / MAX (seconds, 1e-9), wb_sim_time (sim));
@@ -523,7 +620,7 @@ cmd_run (int argc, char **argv)
       WbRenderOptions o = ropts;
 
       split_output (pngs[i], "--png", &f, &p, NULL);
-      field = wb_sim_read_field (sim, f, &error);
+      field = diverged ? wb_guard_read_last_good (guard, f, &error) : wb_sim_read_field (sim, f, &error);
       if (field == NULL)
         return fail (g_steal_pointer (&error));
       o.colormap = cmap_name ? forced_cmap : default_colormap (f);
@@ -531,7 +628,7 @@ cmd_run (int argc, char **argv)
         return fail (g_steal_pointer (&error));
       json_builder_add_string_value (jb, p);
       if (!quiet && !json)
-        g_printerr ("wavebench-cli: wrote %s (%s)\n", p, f);
+        g_printerr ("wavebench-cli: wrote %s (%s%s)\n", p, f, diverged ? ", the last good state" : "");
     }
   for (guint i = 0; npys && npys[i]; i++)
     {
@@ -539,14 +636,14 @@ cmd_run (int argc, char **argv)
       g_autoptr(WbField) field = NULL;
 
       split_output (npys[i], "--npy", &f, &p, NULL);
-      field = wb_sim_read_field (sim, f, &error);
+      field = diverged ? wb_guard_read_last_good (guard, f, &error) : wb_sim_read_field (sim, f, &error);
       if (field == NULL)
         return fail (g_steal_pointer (&error));
       if (!wb_npy_write_field (field, p, &error))
         return fail (g_steal_pointer (&error));
       json_builder_add_string_value (jb, p);
       if (!quiet && !json)
-        g_printerr ("wavebench-cli: wrote %s (%s)\n", p, f);
+        g_printerr ("wavebench-cli: wrote %s (%s%s)\n", p, f, diverged ? ", the last good state" : "");
     }
   if (csv)
     {
@@ -558,6 +655,8 @@ cmd_run (int argc, char **argv)
       json_builder_add_string_value (jb, csv);
     }
   json_builder_end_array (jb);
+  if (diverged != NULL)
+    return fail (g_steal_pointer (&diverged));
 
   json_builder_set_member_name (jb, "fields");
   json_builder_begin_object (jb);

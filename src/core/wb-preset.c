@@ -25,11 +25,64 @@ wb_preset_free (WbPreset *preset)
   g_free (preset);
 }
 
+/* json_node_copy() shares the objects, arrays and values inside: a
+ * "copy" changed by wb_preset_set() or stripped of a member would change
+ * the original too.  Presets are small; copy every node. */
+static JsonNode *
+deep_copy (JsonNode *node)
+{
+  JsonNode *copy;
+
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObject *src = json_node_get_object (node);
+        JsonObject *obj = json_object_new ();
+        g_autoptr(GList) members = json_object_get_members (src);
+
+        for (GList *l = members; l; l = l->next)
+          json_object_set_member (obj, l->data, deep_copy (json_object_get_member (src, l->data)));
+        copy = json_node_init_object (json_node_alloc (), obj);
+        json_object_unref (obj);
+        return copy;
+      }
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *src = json_node_get_array (node);
+        JsonArray *arr = json_array_sized_new (json_array_get_length (src));
+
+        for (guint i = 0; i < json_array_get_length (src); i++)
+          json_array_add_element (arr, deep_copy (json_array_get_element (src, i)));
+        copy = json_node_init_array (json_node_alloc (), arr);
+        json_array_unref (arr);
+        return copy;
+      }
+    case JSON_NODE_VALUE:
+      switch (json_node_get_value_type (node))
+        {
+        case G_TYPE_INT64:
+          return json_node_init_int (json_node_alloc (), json_node_get_int (node));
+        case G_TYPE_DOUBLE:
+          return json_node_init_double (json_node_alloc (), json_node_get_double (node));
+        case G_TYPE_BOOLEAN:
+          return json_node_init_boolean (json_node_alloc (), json_node_get_boolean (node));
+        case G_TYPE_STRING:
+          return json_node_init_string (json_node_alloc (), json_node_get_string (node));
+        default:
+          return json_node_copy (node);
+        }
+    case JSON_NODE_NULL:
+    default:
+      return json_node_init_null (json_node_alloc ());
+    }
+}
+
 WbPreset *
 wb_preset_copy (const WbPreset *preset)
 {
   WbPreset *p = g_new0 (WbPreset, 1);
-  p->root = json_node_copy (preset->root);
+  p->root = deep_copy (preset->root);
   p->name = g_strdup (preset->name);
   p->base_dir = g_strdup (preset->base_dir);
   return p;

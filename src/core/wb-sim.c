@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "wb-error.h"
+#include "wb-guard.h"
 #include "wb-sim.h"
 
 void
@@ -51,6 +52,8 @@ wb_sim_new (const WbPreset  *preset,
             const char      *kernel_dir,
             GError         **error)
 {
+  g_autoptr(WbPreset) stripped = NULL;
+  WbGuardConfig guard;
   SimCtor ctor;
 
   g_return_val_if_fail (preset != NULL, NULL);
@@ -59,7 +62,13 @@ wb_sim_new (const WbPreset  *preset,
   ctor = find_solver (preset, error);
   if (ctor == NULL)
     return NULL;
-  return ctor (preset, device, kernel_dir, FALSE, error);
+  /* The "guard" section belongs to the run loop (wb-guard.h), not to the
+   * solver, whose parser refuses keys it does not know. */
+  if (!wb_guard_config_from_preset (preset, &guard, error))
+    return NULL;
+  wb_guard_config_clear (&guard);
+  stripped = wb_guard_strip_preset (preset);
+  return ctor (stripped ? stripped : preset, device, kernel_dir, FALSE, error);
 }
 
 gboolean
@@ -68,15 +77,21 @@ wb_sim_validate (const WbPreset  *preset,
 {
   g_autoptr(WbDevice) ref = NULL;
   g_autoptr(GPtrArray) devices = NULL;
+  g_autoptr(WbPreset) stripped = NULL;
+  WbGuardConfig guard;
   SimCtor ctor = find_solver (preset, error);
   WbSim *sim;
 
   if (ctor == NULL)
     return FALSE;
+  if (!wb_guard_config_from_preset (preset, &guard, error))
+    return FALSE;
+  wb_guard_config_clear (&guard);
+  stripped = wb_guard_strip_preset (preset);
   /* Validation needs no device: parse against the reference backend. */
   devices = wb_device_list (NULL);
   ref = wb_device_lookup (devices, "reference", NULL, NULL);
-  sim = ctor (preset, ref, NULL, TRUE, error);
+  sim = ctor (stripped ? stripped : preset, ref, NULL, TRUE, error);
   if (sim == NULL)
     return FALSE;
   wb_sim_free (sim);
