@@ -1,0 +1,528 @@
+/* vwe.cl: viscoelastic wave equation, staggered velocity-stress grid,
+ * 4th order in space, leapfrog in time (docs/presets.md "vwe").
+ *
+ * Three kernel families, launched separately each step:
+ *   vwe_particle        velocities from stress divergence
+ *   vwe_source_velocity / vwe_source_stress   driven cells
+ *   vwe_stress          stresses, memory variables, pressure maps
+ *   vwe_sensors         samples chosen quantities at sensor cells
+ *
+ * Problem constants arrive as #define lines from the host: DIM (2 or 3),
+ * NX NY NZ (NZ 1 in 2D), WX WY WZ (PML slab width per axis, 0 for none),
+ * PER_X PER_Y PER_Z (periodic axes), ATTEN (memory variables present),
+ * MAPS (peak/RMS pressure maps), G1 G2 (memory-variable update factors),
+ * NPSI (PML memory components per axis: 2 DIM).
+ *
+ * Material table, per material, scaled by dt/h so that kernels work with
+ * raw stencil differences: [0] dt/(rho h), [1] piU, [2] piR, [3] muU,
+ * [4] muR (unrelaxed/relaxed P modulus lambda+2mu and shear modulus).
+ * PML table per axis a at offset PML_OFF_a: b at integer nodes, a at
+ * integer nodes, b at half nodes, a at half nodes (n values each).
+ */
+#include "wb-common.h"
+
+
+#define C1 (9.0f / 8.0f)
+#define C2 (-1.0f / 24.0f)
+
+#define PML_OFF_X 0
+#define PML_OFF_Y (4 * NX)
+#define PML_OFF_Z (4 * NX + 4 * NY)
+
+#define IDX(i, j, k) ((i) + NX * ((j) + NY * (k)))
+
+/* Neighbour index along an axis: wraps when periodic, else -1 outside. */
+inline int
+wrap_x (int i)
+{
+#if PER_X
+  return (i + NX) % NX;
+#else
+  return (i >= 0 && i < NX) ? i : -1;
+#endif
+}
+
+inline int
+wrap_y (int j)
+{
+#if PER_Y
+  return (j + NY) % NY;
+#else
+  return (j >= 0 && j < NY) ? j : -1;
+#endif
+}
+
+inline int
+wrap_z (int k)
+{
+#if PER_Z
+  return (k + NZ) % NZ;
+#else
+  return (k >= 0 && k < NZ) ? k : -1;
+#endif
+}
+
+/* Values outside the grid are zero. */
+inline float
+ld (global const float *f, int i, int j, int k)
+{
+  int a = wrap_x (i), b = wrap_y (j), c = wrap_z (k);
+  return (a < 0 || b < 0 || c < 0) ? 0.0f : f[IDX (a, b, c)];
+}
+
+/* The material of a neighbouring cell: clamped at the grid's edge. */
+inline int
+mat_at (global const uchar *mat, int i, int j, int k)
+{
+#if PER_X
+  i = (i + NX) % NX;
+#else
+  i = clamp (i, 0, NX - 1);
+#endif
+#if PER_Y
+  j = (j + NY) % NY;
+#else
+  j = clamp (j, 0, NY - 1);
+#endif
+#if PER_Z
+  k = (k + NZ) % NZ;
+#else
+  k = clamp (k, 0, NZ - 1);
+#endif
+  return mat[IDX (i, j, k)];
+}
+
+/* Forward difference: at i+1/2 from integer nodes.  Backward: at i from
+ * half nodes (element m is at m+1/2). */
+#define DF_X(f) (C1 * (ld (f, i + 1, j, k) - ld (f, i, j, k)) + C2 * (ld (f, i + 2, j, k) - ld (f, i - 1, j, k)))
+#define DB_X(f) (C1 * (ld (f, i, j, k) - ld (f, i - 1, j, k)) + C2 * (ld (f, i + 1, j, k) - ld (f, i - 2, j, k)))
+#define DF_Y(f) (C1 * (ld (f, i, j + 1, k) - ld (f, i, j, k)) + C2 * (ld (f, i, j + 2, k) - ld (f, i, j - 1, k)))
+#define DB_Y(f) (C1 * (ld (f, i, j, k) - ld (f, i, j - 1, k)) + C2 * (ld (f, i, j + 1, k) - ld (f, i, j - 2, k)))
+#define DF_Z(f) (C1 * (ld (f, i, j, k + 1) - ld (f, i, j, k)) + C2 * (ld (f, i, j, k + 2) - ld (f, i, j, k - 1)))
+#define DB_Z(f) (C1 * (ld (f, i, j, k) - ld (f, i, j, k - 1)) + C2 * (ld (f, i, j, k + 1) - ld (f, i, j, k - 2)))
+
+/* Convolutional PML: inside the slab of axis x the derivative d becomes
+ * d + psi with psi' = b psi + a d (kappa = 1, psi in stencil units).
+ * Each work-item owns the psi of its own nodes. */
+inline float
+cpml_x (global float *psi, global const float *pml, int comp, int half,
+        int i, int j, int k, float d)
+{
+#if WX > 0
+  if (i < WX || i >= NX - WX)
+    {
+      int ip = i < WX ? i : i - (NX - 2 * WX);
+      size_t at = ((size_t) (comp * NZ + k) * NY + j) * (2 * WX) + ip;
+      float b = pml[PML_OFF_X + (half ? 2 : 0) * NX + i];
+      float a = pml[PML_OFF_X + (half ? 3 : 1) * NX + i];
+      float p = b * psi[at] + a * d;
+      psi[at] = p;
+      return d + p;
+    }
+#endif
+  return d;
+}
+
+inline float
+cpml_y (global float *psi, global const float *pml, int comp, int half,
+        int i, int j, int k, float d)
+{
+#if WY > 0
+  if (j < WY || j >= NY - WY)
+    {
+      int jp = j < WY ? j : j - (NY - 2 * WY);
+      size_t at = ((size_t) (comp * NZ + k) * (2 * WY) + jp) * NX + i;
+      float b = pml[PML_OFF_Y + (half ? 2 : 0) * NY + j];
+      float a = pml[PML_OFF_Y + (half ? 3 : 1) * NY + j];
+      float p = b * psi[at] + a * d;
+      psi[at] = p;
+      return d + p;
+    }
+#endif
+  return d;
+}
+
+inline float
+cpml_z (global float *psi, global const float *pml, int comp, int half,
+        int i, int j, int k, float d)
+{
+#if WZ > 0
+  if (k < WZ || k >= NZ - WZ)
+    {
+      int kp = k < WZ ? k : k - (NZ - 2 * WZ);
+      size_t at = ((size_t) (comp * (2 * WZ) + kp) * NY + j) * NX + i;
+      float b = pml[PML_OFF_Z + (half ? 2 : 0) * NZ + k];
+      float a = pml[PML_OFF_Z + (half ? 3 : 1) * NZ + k];
+      float p = b * psi[at] + a * d;
+      psi[at] = p;
+      return d + p;
+    }
+#endif
+  return d;
+}
+
+/* Harmonic mean of four shear moduli; 0 when any is 0 (a fluid cell):
+ * shear stress cannot cross a fluid. */
+inline float
+hmean4 (float a, float b, float c, float d)
+{
+  return (a > 0.0f && b > 0.0f && c > 0.0f && d > 0.0f)
+         ? 4.0f / (1.0f / a + 1.0f / b + 1.0f / c + 1.0f / d) : 0.0f;
+}
+
+/* New memory variable (Crank-Nicolson) and the stress increment. */
+#define RELAX(s, r, x_u, x_d)                                      \
+  do {                                                              \
+    float r_old = r[c];                                             \
+    float r_new = G1 * r_old - G2 * (x_d);                          \
+    r[c] = r_new;                                                   \
+    s[c] += (x_u) + 0.5f * (r_old + r_new);                         \
+  } while (0)
+
+kernel void
+vwe_stress (global const uchar *mat,
+            constant float     *tab,
+            global const float *pml,
+            global const float *vx,
+            global const float *vy,
+            global const float *vz,
+            global float       *sxx,
+            global float       *syy,
+            global float       *szz,
+            global float       *sxy,
+            global float       *sxz,
+            global float       *syz,
+            global float       *rxx,
+            global float       *ryy,
+            global float       *rzz,
+            global float       *rxy,
+            global float       *rxz,
+            global float       *ryz,
+            global float       *psix,
+            global float       *psiy,
+            global float       *psiz,
+            global float       *peak,
+            global float       *sumsq
+            WB_PROBE_ARG)
+{
+  const int i = get_global_id (0), j = get_global_id (1);
+#if DIM == 3
+  const int k = get_global_id (2);
+#else
+  const int k = 0;
+#endif
+
+  /* The global size may be rounded up to the work-group size. */
+  if (i >= NX || j >= NY || k >= NZ)
+    return;
+
+  const size_t c = IDX (i, j, k);
+#undef WB_PROBE_ID
+#define WB_PROBE_ID c
+  WB_PROBE (1);
+  const int m = mat[c];
+  const float piU = tab[8 * m + 1], piR = tab[8 * m + 2];
+  const float muU = tab[8 * m + 3], muR = tab[8 * m + 4];
+
+  /* Normal strain rates at the cell centre. */
+  float exx = cpml_x (psix, pml, 0, 0, i, j, k, DB_X (vx));
+  float eyy = cpml_y (psiy, pml, 0, 0, i, j, k, DB_Y (vy));
+#if DIM == 3
+  float ezz = cpml_z (psiz, pml, 0, 0, i, j, k, DB_Z (vz));
+#else
+  float ezz = 0.0f;
+#endif
+  const float div = exx + eyy + ezz;
+  WB_PROBE (2);
+
+#if ATTEN
+  RELAX (sxx, rxx, piU * div - 2.0f * muU * (eyy + ezz),
+         (piU - piR) * div - 2.0f * (muU - muR) * (eyy + ezz));
+  RELAX (syy, ryy, piU * div - 2.0f * muU * (exx + ezz),
+         (piU - piR) * div - 2.0f * (muU - muR) * (exx + ezz));
+#if DIM == 3
+  RELAX (szz, rzz, piU * div - 2.0f * muU * (exx + eyy),
+         (piU - piR) * div - 2.0f * (muU - muR) * (exx + eyy));
+#endif
+#else
+  sxx[c] += piU * div - 2.0f * muU * (eyy + ezz);
+  syy[c] += piU * div - 2.0f * muU * (exx + ezz);
+#if DIM == 3
+  szz[c] += piU * div - 2.0f * muU * (exx + eyy);
+#endif
+#endif
+
+#if MAPS
+  {
+#if DIM == 3
+    float p = -(sxx[c] + syy[c] + szz[c]) / 3.0f;
+#else
+    float p = -0.5f * (sxx[c] + syy[c]);
+#endif
+    peak[c] = fmax (peak[c], fabs (p));
+    sumsq[c] += p * p;
+  }
+#endif
+  WB_PROBE (3);
+
+  /* Shear stresses at the edges above the cell. */
+  {
+    const int m1 = mat_at (mat, i + 1, j, k), m2 = mat_at (mat, i, j + 1, k);
+    const int m3 = mat_at (mat, i + 1, j + 1, k);
+    const float gU = hmean4 (muU, tab[8 * m1 + 3], tab[8 * m2 + 3], tab[8 * m3 + 3]);
+    float exy = cpml_y (psiy, pml, 1, 1, i, j, k, DF_Y (vx))
+                + cpml_x (psix, pml, 1, 1, i, j, k, DF_X (vy));
+#if ATTEN
+    const float gR = hmean4 (muR, tab[8 * m1 + 4], tab[8 * m2 + 4], tab[8 * m3 + 4]);
+    RELAX (sxy, rxy, gU * exy, (gU - gR) * exy);
+#else
+    sxy[c] += gU * exy;
+#endif
+  }
+#if DIM == 3
+  {
+    const int m1 = mat_at (mat, i + 1, j, k), m2 = mat_at (mat, i, j, k + 1);
+    const int m3 = mat_at (mat, i + 1, j, k + 1);
+    const float gU = hmean4 (muU, tab[8 * m1 + 3], tab[8 * m2 + 3], tab[8 * m3 + 3]);
+    float exz = cpml_z (psiz, pml, 1, 1, i, j, k, DF_Z (vx))
+                + cpml_x (psix, pml, 2, 1, i, j, k, DF_X (vz));
+#if ATTEN
+    const float gR = hmean4 (muR, tab[8 * m1 + 4], tab[8 * m2 + 4], tab[8 * m3 + 4]);
+    RELAX (sxz, rxz, gU * exz, (gU - gR) * exz);
+#else
+    sxz[c] += gU * exz;
+#endif
+  }
+  {
+    const int m1 = mat_at (mat, i, j + 1, k), m2 = mat_at (mat, i, j, k + 1);
+    const int m3 = mat_at (mat, i, j + 1, k + 1);
+    const float gU = hmean4 (muU, tab[8 * m1 + 3], tab[8 * m2 + 3], tab[8 * m3 + 3]);
+    float eyz = cpml_z (psiz, pml, 2, 1, i, j, k, DF_Z (vy))
+                + cpml_y (psiy, pml, 2, 1, i, j, k, DF_Y (vz));
+#if ATTEN
+    const float gR = hmean4 (muR, tab[8 * m1 + 4], tab[8 * m2 + 4], tab[8 * m3 + 4]);
+    RELAX (syz, ryz, gU * eyz, (gU - gR) * eyz);
+#else
+    syz[c] += gU * eyz;
+#endif
+  }
+#endif
+  WB_PROBE (4);
+}
+
+kernel void
+vwe_particle (global const uchar *mat,
+              constant float     *tab,
+              global const float *pml,
+              global float       *vx,
+              global float       *vy,
+              global float       *vz,
+              global const float *sxx,
+              global const float *syy,
+              global const float *szz,
+              global const float *sxy,
+              global const float *sxz,
+              global const float *syz,
+              global float       *psix,
+              global float       *psiy,
+              global float       *psiz
+              WB_PROBE_ARG)
+{
+  const int i = get_global_id (0), j = get_global_id (1);
+#if DIM == 3
+  const int k = get_global_id (2);
+#else
+  const int k = 0;
+#endif
+
+  /* The global size may be rounded up to the work-group size. */
+  if (i >= NX || j >= NY || k >= NZ)
+    return;
+
+  const size_t c = IDX (i, j, k);
+#undef WB_PROBE_ID
+#define WB_PROBE_ID c
+  WB_PROBE (1);
+  const float b0 = tab[8 * mat[c]];
+  /* 1/rho at a velocity node: the mean of its two cells. */
+  const float bx = 0.5f * (b0 + tab[8 * mat_at (mat, i + 1, j, k)]);
+  const float by = 0.5f * (b0 + tab[8 * mat_at (mat, i, j + 1, k)]);
+
+  float fx = cpml_x (psix, pml, DIM + 0, 1, i, j, k, DF_X (sxx))
+             + cpml_y (psiy, pml, DIM + 1, 0, i, j, k, DB_Y (sxy));
+  float fy = cpml_x (psix, pml, DIM + 1, 0, i, j, k, DB_X (sxy))
+             + cpml_y (psiy, pml, DIM + 0, 1, i, j, k, DF_Y (syy));
+#if DIM == 3
+  const float bz = 0.5f * (b0 + tab[8 * mat_at (mat, i, j, k + 1)]);
+
+  fx += cpml_z (psiz, pml, DIM + 1, 0, i, j, k, DB_Z (sxz));
+  fy += cpml_z (psiz, pml, DIM + 2, 0, i, j, k, DB_Z (syz));
+  float fz = cpml_x (psix, pml, DIM + 2, 0, i, j, k, DB_X (sxz))
+             + cpml_y (psiy, pml, DIM + 2, 0, i, j, k, DB_Y (syz))
+             + cpml_z (psiz, pml, DIM + 0, 1, i, j, k, DF_Z (szz));
+  vz[c] += bz * fz;
+#endif
+  WB_PROBE (2);
+  vx[c] += bx * fx;
+  vy[c] += by * fy;
+  WB_PROBE (3);
+}
+
+/* Signal value for a point: the half-step table at m - delay (in
+ * half steps), linearly interpolated; zero outside the table. */
+inline float
+signal_at (global const float *table, int n_table, float m)
+{
+  if (m < 0.0f || m > (float) (n_table - 1))
+    return 0.0f;
+  int m0 = (int) m;
+  int m1 = min (m0 + 1, n_table - 1);
+  float f = m - (float) m0;
+  return table[m0] + f * (table[m1] - table[m0]);
+}
+
+/* One work-item per driven cell.  prm: (delay in half steps, w0, w1, w2). */
+kernel void
+vwe_source_velocity (global const int    *cells,
+                     global const float4 *prm,
+                     int                  n_points,
+                     global const float  *table,
+                     int                  n_table,
+                     int                  m,
+                     int                  impose,
+                     global float        *vx,
+                     global float        *vy,
+                     global float        *vz
+                     WB_PROBE_ARG)
+{
+  const int p = get_global_id (0);
+
+  if (p >= n_points)
+    return;
+#undef WB_PROBE_ID
+#define WB_PROBE_ID p
+  WB_PROBE (1);
+  const int c = cells[p];
+  const float4 q = prm[p];
+  const float s = signal_at (table, n_table, (float) m - q.x);
+
+  if (impose)
+    {
+      vx[c] = q.y * s;
+      vy[c] = q.z * s;
+#if DIM == 3
+      vz[c] = q.w * s;
+#endif
+    }
+  else
+    {
+      vx[c] += q.y * s;
+      vy[c] += q.z * s;
+#if DIM == 3
+      vz[c] += q.w * s;
+#endif
+    }
+}
+
+/* Pressure sources drive the normal stresses: sigma_ii = -p. */
+kernel void
+vwe_source_stress (global const int    *cells,
+                   global const float4 *prm,
+                   int                  n_points,
+                   global const float  *table,
+                   int                  n_table,
+                   int                  m,
+                   int                  impose,
+                   global float        *sxx,
+                   global float        *syy,
+                   global float        *szz
+                   WB_PROBE_ARG)
+{
+  const int p = get_global_id (0);
+
+  if (p >= n_points)
+    return;
+#undef WB_PROBE_ID
+#define WB_PROBE_ID p
+  WB_PROBE (1);
+  const int c = cells[p];
+  const float4 q = prm[p];
+  const float s = -q.y * signal_at (table, n_table, (float) m - q.x);
+
+  if (impose)
+    {
+      sxx[c] = s;
+      syy[c] = s;
+#if DIM == 3
+      szz[c] = s;
+#endif
+    }
+  else
+    {
+      sxx[c] += s;
+      syy[c] += s;
+#if DIM == 3
+      szz[c] += s;
+#endif
+    }
+}
+
+/* One work-item per channel (cell, quantity); quantities are taken at the
+ * cell centre, staggered ones averaged from their neighbouring nodes. */
+kernel void
+vwe_sensors (global const int2  *chan,
+             int                 n_channels,
+             int                 sample,
+             global const float *vx,
+             global const float *vy,
+             global const float *vz,
+             global const float *sxx,
+             global const float *syy,
+             global const float *szz,
+             global const float *sxy,
+             global const float *sxz,
+             global const float *syz,
+             global float       *traces
+             WB_PROBE_ARG)
+{
+  const int ch = get_global_id (0);
+
+  if (ch >= n_channels)
+    return;
+#undef WB_PROBE_ID
+#define WB_PROBE_ID ch
+  WB_PROBE (1);
+  const int2 cq = chan[ch];
+  const int i = cq.x % NX, j = (cq.x / NX) % NY, k = cq.x / (NX * NY);
+  float v = 0.0f;
+
+  switch (cq.y)
+    {
+    case 0: v = 0.5f * (ld (vx, i - 1, j, k) + ld (vx, i, j, k)); break;
+    case 1: v = 0.5f * (ld (vy, i, j - 1, k) + ld (vy, i, j, k)); break;
+    case 2: v = 0.5f * (ld (vz, i, j, k - 1) + ld (vz, i, j, k)); break;
+    case 3: v = sxx[cq.x]; break;
+    case 4: v = syy[cq.x]; break;
+    case 5: v = szz[cq.x]; break;
+    case 6:
+      v = 0.25f * (ld (sxy, i, j, k) + ld (sxy, i - 1, j, k)
+                   + ld (sxy, i, j - 1, k) + ld (sxy, i - 1, j - 1, k));
+      break;
+    case 7:
+      v = 0.25f * (ld (sxz, i, j, k) + ld (sxz, i - 1, j, k)
+                   + ld (sxz, i, j, k - 1) + ld (sxz, i - 1, j, k - 1));
+      break;
+    case 8:
+      v = 0.25f * (ld (syz, i, j, k) + ld (syz, i, j - 1, k)
+                   + ld (syz, i, j, k - 1) + ld (syz, i, j - 1, k - 1));
+      break;
+    default:
+#if DIM == 3
+      v = -(sxx[cq.x] + syy[cq.x] + szz[cq.x]) / 3.0f;
+#else
+      v = -0.5f * (sxx[cq.x] + syy[cq.x]);
+#endif
+      break;
+    }
+  traces[(size_t) sample * n_channels + ch] = v;
+}

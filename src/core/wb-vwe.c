@@ -1,0 +1,729 @@
+/* wb-vwe.c: the viscoelastic wave solver (vwe) as a WbSim: 2D plane strain
+ * and 3D staggered-grid velocity-stress, 4th order in space, leapfrog in
+ * time, one standard-linear-solid memory variable per stress, CPML.
+ *
+ * The preset is parsed by wb-vwe-preset.c; the reference backend lives in
+ * wb-vwe-ref.c; this file runs kernels/vwe.cl.  Per step the queue gets:
+ * vwe_particle, one vwe_source_velocity per velocity source, vwe_stress,
+ * one vwe_source_stress per pressure source, and vwe_sensors when a sample
+ * is due; no host wait.
+ */
+#define G_LOG_DOMAIN "wb-vwe"
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "wb-error.h"
+#include "wb-vwe-private.h"
+
+enum { XX, YY, ZZ, XY, XZ, YZ };
+
+typedef struct
+{
+  cl_mem cells;     /* int per point */
+  cl_mem prm;       /* float4: delay (half steps), w0, w1, w2 */
+  cl_mem table;     /* half-step signal */
+} VweClSource;
+
+typedef struct
+{
+  WbSim       parent;
+  VweConfig  *cfg;
+  VweRef     *ref;
+
+  /* OpenCL */
+  cl_program  program;
+  cl_kernel   k_stress, k_particle, k_src_v, k_src_s, k_sensors;
+  cl_mem      mat, tab, pml, dummy;
+  cl_mem      v[3], s[6], r[6], psi[3];
+  cl_mem      peak, sumsq, chan, traces;
+  VweClSource *src;
+  guint       n_samples;
+} WbVwe;
+
+static const char *fields_2d[] = {
+  "Vx", "Vy", "Sigma_xx", "Sigma_yy", "Sigma_xy", "Pressure",
+  "Pressure_peak", "Pressure_rms", "material", NULL
+};
+static const char *fields_2d_nomaps[] = {
+  "Vx", "Vy", "Sigma_xx", "Sigma_yy", "Sigma_xy", "Pressure", "material", NULL
+};
+static const char *fields_3d[] = {
+  "Vx", "Vy", "Vz", "Sigma_xx", "Sigma_yy", "Sigma_zz", "Sigma_xy", "Sigma_xz",
+  "Sigma_yz", "Pressure", "Pressure_peak", "Pressure_rms", "material", NULL
+};
+static const char *fields_3d_nomaps[] = {
+  "Vx", "Vy", "Vz", "Sigma_xx", "Sigma_yy", "Sigma_zz", "Sigma_xy", "Sigma_xz",
+  "Sigma_yz", "Pressure", "material", NULL
+};
+
+static const char * const stress_names[6] = {
+  "Sigma_xx", "Sigma_yy", "Sigma_zz", "Sigma_xy", "Sigma_xz", "Sigma_yz"
+};
+static const char * const velocity_names[3] = { "Vx", "Vy", "Vz" };
+
+static void
+vwe_free (WbSim *sim)
+{
+  WbVwe *s = (WbVwe *) sim;
+
+  if (s->src && s->cfg)
+    {
+      for (guint i = 0; i < s->cfg->sources->len; i++)
+        {
+          WB_CL_RELEASE (s->src[i].cells, clReleaseMemObject);
+          WB_CL_RELEASE (s->src[i].prm, clReleaseMemObject);
+          WB_CL_RELEASE (s->src[i].table, clReleaseMemObject);
+        }
+    }
+  g_free (s->src);
+  for (int a = 0; a < 3; a++)
+    {
+      WB_CL_RELEASE (s->v[a], clReleaseMemObject);
+      WB_CL_RELEASE (s->psi[a], clReleaseMemObject);
+    }
+  for (int q = 0; q < 6; q++)
+    {
+      WB_CL_RELEASE (s->s[q], clReleaseMemObject);
+      WB_CL_RELEASE (s->r[q], clReleaseMemObject);
+    }
+  WB_CL_RELEASE (s->mat, clReleaseMemObject);
+  WB_CL_RELEASE (s->tab, clReleaseMemObject);
+  WB_CL_RELEASE (s->pml, clReleaseMemObject);
+  WB_CL_RELEASE (s->dummy, clReleaseMemObject);
+  WB_CL_RELEASE (s->peak, clReleaseMemObject);
+  WB_CL_RELEASE (s->sumsq, clReleaseMemObject);
+  WB_CL_RELEASE (s->chan, clReleaseMemObject);
+  WB_CL_RELEASE (s->traces, clReleaseMemObject);
+  WB_CL_RELEASE (s->k_stress, clReleaseKernel);
+  WB_CL_RELEASE (s->k_particle, clReleaseKernel);
+  WB_CL_RELEASE (s->k_src_v, clReleaseKernel);
+  WB_CL_RELEASE (s->k_src_s, clReleaseKernel);
+  WB_CL_RELEASE (s->k_sensors, clReleaseKernel);
+  WB_CL_RELEASE (s->program, clReleaseProgram);
+  g_clear_pointer (&s->ref, vwe_ref_free);
+  g_clear_pointer (&s->cfg, vwe_config_free);
+
+  /* wb_sim_free leaves the whole object to the class. */
+  g_clear_pointer (&sim->cl, wb_cl_context_unref);
+  g_clear_pointer (&sim->device, wb_device_unref);
+  g_clear_pointer (&sim->preset, wb_preset_free);
+  g_free (s);
+}
+
+/* A float literal that survives any locale. */
+static char *
+flit (double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_ascii_formatd (buf, sizeof buf, "%.9e", v);
+  return g_strdup_printf ("%sf", buf);
+}
+
+/* The CPML factors of kernels/vwe.cl, per axis: b and a at integer nodes,
+ * then at half nodes.  Damping d0 (depth/N)^2, d0 = 3 c_max ln(1/R) / (2 N h)
+ * (Collino and Tsogka), frequency shift pi f0 falling to 0 at the outer
+ * edge (Komatitsch and Martin). */
+static void
+pml_factors (const VweConfig *cfg,
+             guint            axis,
+             float           *out)
+{
+  const gsize n = cfg->n[axis];
+  const guint N = vwe_config_pml_width (cfg, axis);
+  const double d0 = N ? 3 * cfg->c_max * log (1 / cfg->pml_reflection) / (2.0 * N * cfg->h) : 0;
+
+  for (gsize i = 0; i < n; i++)
+    for (int half = 0; half < 2; half++)
+      {
+        double x = i + 0.5 * half;
+        double lo = N - 0.5, hi = (double) n - N - 0.5;
+        double depth = N == 0 ? 0 : x < lo ? (lo - x) / N : x > hi ? (x - hi) / N : 0;
+        double b = 1, a = 0;
+
+        if (depth > 0)
+          {
+            double d = d0 * depth * depth;
+            double al = G_PI * cfg->f0 * (1 - depth);
+
+            b = exp (-(d + al) * cfg->dt);
+            a = d / (d + al) * (b - 1);
+          }
+        out[(2 * half) * n + i] = (float) b;
+        out[(2 * half + 1) * n + i] = (float) a;
+      }
+}
+
+static cl_mem
+new_zeroed (WbVwe      *s,
+            gsize       n_floats,
+            const char *what,
+            GError    **error)
+{
+  WbClContext *cl = s->parent.cl;
+  cl_mem m = wb_cl_buffer_new (cl, CL_MEM_READ_WRITE, n_floats * sizeof (float), NULL, what, error);
+
+  if (m && !wb_cl_fill_float (cl, m, 0.0f, n_floats, error))
+    {
+      clReleaseMemObject (m);
+      return NULL;
+    }
+  return m;
+}
+
+static gboolean
+set_args (cl_kernel       kernel,
+          const cl_mem  **bufs,
+          guint           n,
+          GError        **error)
+{
+  for (guint i = 0; i < n; i++)
+    if (!wb_cl_set_arg (kernel, i, sizeof (cl_mem), bufs[i], error))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+cl_init (WbVwe       *s,
+         const char  *kernel_dir,
+         GError     **error)
+{
+  WbSim *sim = &s->parent;
+  const VweConfig *cfg = s->cfg;
+  WbClContext *cl = sim->cl;
+  const gsize n = cfg->n_cells;
+  const guint nd = cfg->ndim, nmat = cfg->materials->len;
+  const guint npsi = 2 * nd;
+  const double tau = cfg->tau_sigma, dt = cfg->dt;
+  g_autofree char *g1 = flit ((1 - dt / (2 * tau)) / (1 + dt / (2 * tau)));
+  g_autofree char *g2 = flit ((dt / tau) / (1 + dt / (2 * tau)));
+  g_autofree char *defines = NULL;
+  g_autofree float *tab = g_new0 (float, 8 * nmat);
+  g_autofree float *pml = g_new0 (float, 4 * (cfg->n[0] + cfg->n[1] + cfg->n[2]));
+  guint64 need;
+  guint n_stress = nd == 3 ? 6 : 3;
+
+  /* Everything the state needs: velocities, stresses, memory variables,
+   * maps, material, PML slabs. */
+  need = (guint64) n * (4 * (nd + n_stress + (cfg->attenuation ? n_stress : 0)
+                             + (cfg->maps ? 2 : 0)) + 1);
+  for (guint a = 0; a < nd; a++)
+    need += (guint64) 4 * npsi * 2 * vwe_config_pml_width (cfg, a) * (n / cfg->n[a]);
+  if (need > sim->device->global_mem_size)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_TOO_LARGE,
+                   "grid.shape: %" G_GSIZE_FORMAT " cells need %.1f MiB on %s, which has %.1f MiB "
+                   "of global memory", n, need / 1048576.0, sim->device->name,
+                   sim->device->global_mem_size / 1048576.0);
+      return FALSE;
+    }
+
+  if (kernel_dir)
+    wb_cl_context_set_kernel_dir (cl, kernel_dir);
+  defines = g_strdup_printf ("#define DIM %u\n"
+                             "#define NX %" G_GSIZE_FORMAT "\n"
+                             "#define NY %" G_GSIZE_FORMAT "\n"
+                             "#define NZ %" G_GSIZE_FORMAT "\n"
+                             "#define WX %u\n#define WY %u\n#define WZ %u\n"
+                             "#define PER_X %d\n#define PER_Y %d\n#define PER_Z %d\n"
+                             "#define ATTEN %d\n#define MAPS %d\n"
+                             "#define G1 %s\n#define G2 %s\n"
+                             "#define NPSI %u\n",
+                             nd, cfg->n[0], cfg->n[1], cfg->n[2],
+                             vwe_config_pml_width (cfg, 0), vwe_config_pml_width (cfg, 1),
+                             vwe_config_pml_width (cfg, 2),
+                             cfg->periodic[0], cfg->periodic[1], cfg->periodic[2],
+                             cfg->attenuation, cfg->maps, g1, g2, npsi);
+  s->program = wb_cl_build_program (cl, "vwe.cl", defines, NULL, error);
+  if (s->program == NULL
+      || !(s->k_stress = wb_cl_create_kernel (s->program, "vwe_stress", error))
+      || !(s->k_particle = wb_cl_create_kernel (s->program, "vwe_particle", error))
+      || !(s->k_src_v = wb_cl_create_kernel (s->program, "vwe_source_velocity", error))
+      || !(s->k_src_s = wb_cl_create_kernel (s->program, "vwe_source_stress", error))
+      || !(s->k_sensors = wb_cl_create_kernel (s->program, "vwe_sensors", error)))
+    return FALSE;
+
+  /* Material table scaled by dt/h: kernels work in stencil differences. */
+  for (guint m = 0; m < nmat; m++)
+    {
+      const VweMaterial *mt = g_ptr_array_index (cfg->materials, m);
+      const double k = dt / cfg->h;
+
+      tab[8 * m + 0] = (float) (k / mt->rho);
+      tab[8 * m + 1] = (float) (k * mt->piU);
+      tab[8 * m + 2] = (float) (k * mt->piR);
+      tab[8 * m + 3] = (float) (k * mt->muU);
+      tab[8 * m + 4] = (float) (k * mt->muR);
+    }
+  for (guint a = 0; a < nd; a++)
+    {
+      gsize off = 0;
+
+      for (guint b = 0; b < a; b++)
+        off += 4 * cfg->n[b];
+      pml_factors (cfg, a, pml + off);
+    }
+
+  if (!(s->mat = wb_cl_buffer_new (cl, CL_MEM_READ_ONLY, n, NULL, "material map", error))
+      || !(s->tab = wb_cl_buffer_new (cl, CL_MEM_READ_ONLY, 8 * nmat * sizeof (float), NULL,
+                                      "material table", error))
+      || !(s->pml = wb_cl_buffer_new (cl, CL_MEM_READ_ONLY,
+                                      4 * (cfg->n[0] + cfg->n[1] + cfg->n[2]) * sizeof (float),
+                                      NULL, "PML factors", error))
+      || !(s->dummy = new_zeroed (s, 4, "placeholder", error))
+      || !wb_cl_write (cl, s->mat, 0, n, cfg->map, error)
+      || !wb_cl_write (cl, s->tab, 0, 8 * nmat * sizeof (float), tab, error)
+      || !wb_cl_write (cl, s->pml, 0, 4 * (cfg->n[0] + cfg->n[1] + cfg->n[2]) * sizeof (float),
+                       pml, error))
+    return FALSE;
+
+  for (guint a = 0; a < nd; a++)
+    if (!(s->v[a] = new_zeroed (s, n, velocity_names[a], error)))
+      return FALSE;
+  for (int q = 0; q < 6; q++)
+    {
+      if (nd == 2 && (q == ZZ || q == XZ || q == YZ))
+        continue;
+      if (!(s->s[q] = new_zeroed (s, n, stress_names[q], error)))
+        return FALSE;
+      if (cfg->attenuation && !(s->r[q] = new_zeroed (s, n, "memory variable", error)))
+        return FALSE;
+    }
+  for (guint a = 0; a < nd; a++)
+    {
+      guint w = vwe_config_pml_width (cfg, a);
+
+      if (w > 0 && !(s->psi[a] = new_zeroed (s, (gsize) npsi * 2 * w * (n / cfg->n[a]),
+                                             "PML memory", error)))
+        return FALSE;
+    }
+  if (cfg->maps
+      && (!(s->peak = new_zeroed (s, n, "Pressure_peak", error))
+          || !(s->sumsq = new_zeroed (s, n, "Pressure_rms", error))))
+    return FALSE;
+
+  /* Kernels see a placeholder for what this problem lacks. */
+  {
+#define B(x) ((x) ? &(x) : &s->dummy)
+    const cl_mem *stress_args[] = {
+      &s->mat, &s->tab, &s->pml, B (s->v[0]), B (s->v[1]), B (s->v[2]),
+      B (s->s[XX]), B (s->s[YY]), B (s->s[ZZ]), B (s->s[XY]), B (s->s[XZ]), B (s->s[YZ]),
+      B (s->r[XX]), B (s->r[YY]), B (s->r[ZZ]), B (s->r[XY]), B (s->r[XZ]), B (s->r[YZ]),
+      B (s->psi[0]), B (s->psi[1]), B (s->psi[2]), B (s->peak), B (s->sumsq)
+    };
+    const cl_mem *particle_args[] = {
+      &s->mat, &s->tab, &s->pml, B (s->v[0]), B (s->v[1]), B (s->v[2]),
+      B (s->s[XX]), B (s->s[YY]), B (s->s[ZZ]), B (s->s[XY]), B (s->s[XZ]), B (s->s[YZ]),
+      B (s->psi[0]), B (s->psi[1]), B (s->psi[2])
+    };
+    const cl_mem *sensor_fields[] = {
+      B (s->v[0]), B (s->v[1]), B (s->v[2]),
+      B (s->s[XX]), B (s->s[YY]), B (s->s[ZZ]), B (s->s[XY]), B (s->s[XZ]), B (s->s[YZ])
+    };
+
+    if (!set_args (s->k_stress, stress_args, G_N_ELEMENTS (stress_args), error)
+        || !set_args (s->k_particle, particle_args, G_N_ELEMENTS (particle_args), error))
+      return FALSE;
+    for (guint i = 0; i < 3; i++)
+      if (!wb_cl_set_arg (s->k_src_v, 7 + i, sizeof (cl_mem), sensor_fields[i], error)
+          || !wb_cl_set_arg (s->k_src_s, 7 + i, sizeof (cl_mem), sensor_fields[3 + i], error))
+        return FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS (sensor_fields); i++)
+      if (!wb_cl_set_arg (s->k_sensors, 3 + i, sizeof (cl_mem), sensor_fields[i], error))
+        return FALSE;
+#undef B
+  }
+
+  /* Sources: per source its cells, weights and delays, and its signal. */
+  s->src = g_new0 (VweClSource, cfg->sources->len);
+  for (guint i = 0; i < cfg->sources->len; i++)
+    {
+      const VweSource *src = g_ptr_array_index (cfg->sources, i);
+      const guint np = src->points->len;
+      g_autofree cl_int *cells = g_new (cl_int, np);
+      g_autofree cl_float4 *prm = g_new0 (cl_float4, np);
+
+      for (guint p = 0; p < np; p++)
+        {
+          const VwePoint *pt = &g_array_index (src->points, VwePoint, p);
+
+          cells[p] = (cl_int) pt->cell;
+          prm[p].s[0] = (float) (pt->delay / (dt / 2));
+          prm[p].s[1] = (float) pt->w[0];
+          prm[p].s[2] = (float) pt->w[1];
+          prm[p].s[3] = (float) pt->w[2];
+        }
+      if (!(s->src[i].cells = wb_cl_buffer_new (cl, CL_MEM_READ_ONLY, np * sizeof (cl_int), NULL,
+                                                "source cells", error))
+          || !(s->src[i].prm = wb_cl_buffer_new (cl, CL_MEM_READ_ONLY, np * sizeof (cl_float4),
+                                                 NULL, "source weights", error))
+          || !(s->src[i].table = wb_cl_buffer_new (cl, CL_MEM_READ_ONLY,
+                                                   src->n_table * sizeof (float), NULL,
+                                                   "source signal", error))
+          || !wb_cl_write (cl, s->src[i].cells, 0, np * sizeof (cl_int), cells, error)
+          || !wb_cl_write (cl, s->src[i].prm, 0, np * sizeof (cl_float4), prm, error)
+          || !wb_cl_write (cl, s->src[i].table, 0, src->n_table * sizeof (float), src->table,
+                           error))
+        return FALSE;
+    }
+
+  /* Sensor channels and their record (sample 0: at rest, zeros). */
+  {
+    const guint nc = cfg->channels->len;
+    g_autofree cl_int2 *chan = g_new0 (cl_int2, MAX (nc, 1));
+    gsize rec = (gsize) vwe_config_n_samples (cfg) * MAX (nc, 1);
+    cl_int ncl = (cl_int) nc;
+
+    for (guint c = 0; c < nc; c++)
+      {
+        const VweChannel *ch = &g_array_index (cfg->channels, VweChannel, c);
+
+        chan[c].s[0] = (cl_int) ch->cell;
+        chan[c].s[1] = (cl_int) ch->quantity;
+      }
+    if (!(s->chan = wb_cl_buffer_new (cl, CL_MEM_READ_ONLY, MAX (nc, 1) * sizeof (cl_int2), NULL,
+                                      "sensor channels", error))
+        || !wb_cl_write (cl, s->chan, 0, MAX (nc, 1) * sizeof (cl_int2), chan, error)
+        || !(s->traces = new_zeroed (s, rec, "sensor traces", error))
+        || !wb_cl_set_arg (s->k_sensors, 0, sizeof (cl_mem), &s->chan, error)
+        || !wb_cl_set_arg (s->k_sensors, 1, sizeof (cl_int), &ncl, error)
+        || !wb_cl_set_arg (s->k_sensors, 12, sizeof (cl_mem), &s->traces, error))
+      return FALSE;
+    s->n_samples = 1;
+  }
+  return wb_cl_finish (cl, error);
+}
+
+static gboolean
+enqueue_sources (WbVwe        *s,
+                 VweSourceKind kind,
+                 cl_int        m,
+                 GError      **error)
+{
+  const VweConfig *cfg = s->cfg;
+
+  for (guint i = 0; i < cfg->sources->len; i++)
+    {
+      const VweSource *src = g_ptr_array_index (cfg->sources, i);
+      cl_kernel k = kind == VWE_SRC_VELOCITY ? s->k_src_v : s->k_src_s;
+      cl_int np = (cl_int) src->points->len, nt = (cl_int) src->n_table;
+      cl_int impose = src->impose;
+      gsize count = (gsize) np;
+
+      if (src->kind != kind)
+        continue;
+      if (!wb_cl_set_arg (k, 0, sizeof (cl_mem), &s->src[i].cells, error)
+          || !wb_cl_set_arg (k, 1, sizeof (cl_mem), &s->src[i].prm, error)
+          || !wb_cl_set_arg (k, 2, sizeof (cl_int), &np, error)
+          || !wb_cl_set_arg (k, 3, sizeof (cl_mem), &s->src[i].table, error)
+          || !wb_cl_set_arg (k, 4, sizeof (cl_int), &nt, error)
+          || !wb_cl_set_arg (k, 5, sizeof (cl_int), &m, error)
+          || !wb_cl_set_arg (k, 6, sizeof (cl_int), &impose, error)
+          || !wb_cl_enqueue (s->parent.cl, k, 1, &count, NULL, NULL, NULL, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+cl_step (WbVwe   *s,
+         guint    n,
+         GError **error)
+{
+  WbSim *sim = &s->parent;
+  const VweConfig *cfg = s->cfg;
+  const guint max_samples = vwe_config_n_samples (cfg);
+
+  for (guint it = 0; it < n; it++)
+    {
+      const cl_int half = (cl_int) (2 * sim->step + 1);
+
+      if (!wb_cl_enqueue (sim->cl, s->k_particle, cfg->ndim, cfg->n, NULL, NULL, NULL, error)
+          || !enqueue_sources (s, VWE_SRC_VELOCITY, half, error)
+          || !wb_cl_enqueue (sim->cl, s->k_stress, cfg->ndim, cfg->n, NULL, NULL, NULL, error)
+          || !enqueue_sources (s, VWE_SRC_PRESSURE, half + 1, error))
+        return FALSE;
+      sim->step++;
+      if (sim->step % cfg->sensor_every == 0 && s->n_samples < max_samples
+          && cfg->channels->len > 0)
+        {
+          cl_int sample = (cl_int) s->n_samples;
+          gsize count = cfg->channels->len;
+
+          if (!wb_cl_set_arg (s->k_sensors, 2, sizeof (cl_int), &sample, error)
+              || !wb_cl_enqueue (sim->cl, s->k_sensors, 1, &count, NULL, NULL, NULL, error))
+            return FALSE;
+          s->n_samples++;
+        }
+    }
+  return wb_cl_check (clFlush (sim->cl->queue), "clFlush", error);
+}
+
+static gboolean
+vwe_step (WbSim   *sim,
+          guint    n,
+          GError **error)
+{
+  WbVwe *s = (WbVwe *) sim;
+
+  if (sim->cl)
+    return cl_step (s, n, error);
+  for (guint i = 0; i < n; i++)
+    {
+      vwe_ref_step (s->ref);
+      sim->step++;
+    }
+  return TRUE;
+}
+
+static gboolean
+vwe_finish (WbSim   *sim,
+            GError **error)
+{
+  return sim->cl ? wb_cl_finish (sim->cl, error) : TRUE;
+}
+
+static gboolean
+cl_read_floats (WbVwe      *s,
+                cl_mem      buf,
+                float      *out,
+                GError    **error)
+{
+  return wb_cl_read (s->parent.cl, buf, 0, s->cfg->n_cells * sizeof (float), out, error);
+}
+
+static WbField *
+vwe_read_field (WbSim       *sim,
+                const char  *name,
+                GError     **error)
+{
+  WbVwe *s = (WbVwe *) sim;
+  const VweConfig *cfg = s->cfg;
+  const gsize n = cfg->n_cells;
+  const double spacing[3] = { cfg->h, cfg->h, cfg->h };
+  gboolean is_velocity = name[0] == 'V';
+  g_autoptr(WbField) f = wb_field_new (name, g_str_equal (name, "material") ? ""
+                                       : is_velocity ? "m/s" : "Pa",
+                                       cfg->ndim, cfg->n, spacing);
+
+  if (g_str_equal (name, "material"))
+    {
+      for (gsize c = 0; c < n; c++)
+        f->data[c] = cfg->map[c];
+      return g_steal_pointer (&f);
+    }
+  if (sim->cl == NULL)
+    {
+      if (!vwe_ref_read_field (s->ref, name, f->data))
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_NOT_FOUND, "vwe: no field '%s'", name);
+          return NULL;
+        }
+      return g_steal_pointer (&f);
+    }
+
+  for (int a = 0; a < 3; a++)
+    if (g_str_equal (name, velocity_names[a]) && s->v[a])
+      return cl_read_floats (s, s->v[a], f->data, error) ? g_steal_pointer (&f) : NULL;
+  for (int q = 0; q < 6; q++)
+    if (g_str_equal (name, stress_names[q]) && s->s[q])
+      return cl_read_floats (s, s->s[q], f->data, error) ? g_steal_pointer (&f) : NULL;
+  if (g_str_equal (name, "Pressure"))
+    {
+      g_autofree float *tmp = g_new (float, n);
+
+      /* Pressure = -(trace of stress)/ndim: in 2D plane strain the in-plane
+       * mean normal stress, equal to the pressure in fluids. */
+      if (!cl_read_floats (s, s->s[XX], f->data, error))
+        return NULL;
+      for (int q = YY; q <= (cfg->ndim == 3 ? ZZ : YY); q++)
+        {
+          if (!cl_read_floats (s, s->s[q], tmp, error))
+            return NULL;
+          for (gsize c = 0; c < n; c++)
+            f->data[c] += tmp[c];
+        }
+      for (gsize c = 0; c < n; c++)
+        f->data[c] = -f->data[c] / cfg->ndim;
+      return g_steal_pointer (&f);
+    }
+  if (g_str_equal (name, "Pressure_peak") && s->peak)
+    return cl_read_floats (s, s->peak, f->data, error) ? g_steal_pointer (&f) : NULL;
+  if (g_str_equal (name, "Pressure_rms") && s->sumsq)
+    {
+      if (!cl_read_floats (s, s->sumsq, f->data, error))
+        return NULL;
+      for (gsize c = 0; c < n; c++)
+        f->data[c] = sim->step ? sqrtf (f->data[c] / (float) sim->step) : 0;
+      return g_steal_pointer (&f);
+    }
+  g_set_error (error, WB_ERROR, WB_ERROR_NOT_FOUND, "vwe: no field '%s'", name);
+  return NULL;
+}
+
+static GPtrArray *
+vwe_read_traces (WbSim   *sim,
+                 GError **error)
+{
+  WbVwe *s = (WbVwe *) sim;
+  const VweConfig *cfg = s->cfg;
+  const guint nc = cfg->channels->len;
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) wb_trace_free);
+  g_autofree float *buf = NULL;
+  const float *values;
+  guint ns;
+
+  if (nc == 0)
+    return g_steal_pointer (&out);
+  if (sim->cl)
+    {
+      ns = s->n_samples;
+      buf = g_new (float, (gsize) ns * nc);
+      if (!wb_cl_read (sim->cl, s->traces, 0, (gsize) ns * nc * sizeof (float), buf, error))
+        return NULL;
+      values = buf;
+    }
+  else
+    values = vwe_ref_traces (s->ref, &ns);
+
+  for (guint c = 0; c < nc; c++)
+    {
+      const VweChannel *ch = &g_array_index (cfg->channels, VweChannel, c);
+      WbTrace *t = g_new0 (WbTrace, 1);
+
+      t->name = g_strdup (ch->name);
+      t->units = g_strdup (ch->quantity <= VWE_Q_VZ ? "m/s" : "Pa");
+      t->n = ns;
+      t->dt = cfg->dt * cfg->sensor_every;
+      t->values = g_new (float, MAX (ns, 1));
+      for (guint i = 0; i < ns; i++)
+        t->values[i] = values[(gsize) i * nc + c];
+      g_ptr_array_add (out, t);
+    }
+  return g_steal_pointer (&out);
+}
+
+static cl_mem
+vwe_field_buffer (WbSim      *sim,
+                  const char *name)
+{
+  WbVwe *s = (WbVwe *) sim;
+
+  if (sim->cl == NULL)
+    return NULL;
+  for (int a = 0; a < 3; a++)
+    if (g_str_equal (name, velocity_names[a]))
+      return s->v[a];
+  for (int q = 0; q < 6; q++)
+    if (g_str_equal (name, stress_names[q]))
+      return s->s[q];
+  if (g_str_equal (name, "Pressure_peak"))
+    return s->peak;
+  return NULL;
+}
+
+static const WbSimClass vwe_class = {
+  .name = "vwe",
+  .free = vwe_free,
+  .step = vwe_step,
+  .finish = vwe_finish,
+  .read_field = vwe_read_field,
+  .read_traces = vwe_read_traces,
+  .field_buffer = vwe_field_buffer,
+};
+
+WbSim *
+wb_vwe_new (const WbPreset  *preset,
+            WbDevice        *device,
+            const char      *kernel_dir,
+            gboolean         validate_only,
+            GError         **error)
+{
+  WbVwe *s;
+  WbSim *sim;
+  VweConfig *cfg;
+  guint n_stress;
+
+  g_return_val_if_fail (preset != NULL, NULL);
+  g_return_val_if_fail (validate_only || device != NULL, NULL);
+
+  s = g_new0 (WbVwe, 1);
+  sim = &s->parent;
+  sim->klass = &vwe_class;
+  sim->preset = wb_preset_copy (preset);
+  sim->device = device ? wb_device_ref (device) : NULL;
+
+  s->cfg = cfg = vwe_config_parse (preset, error);
+  if (cfg == NULL)
+    goto fail;
+
+  sim->ndim = cfg->ndim;
+  for (guint a = 0; a < 3; a++)
+    {
+      sim->shape[a] = cfg->n[a];
+      sim->spacing[a] = cfg->h;
+    }
+  sim->dt = cfg->dt;
+  sim->step = 0;
+  sim->total_steps = cfg->steps;
+  sim->field_names = cfg->ndim == 2 ? (cfg->maps ? fields_2d : fields_2d_nomaps)
+                                    : (cfg->maps ? fields_3d : fields_3d_nomaps);
+  sim->default_field = "Sigma_xy";
+  if (cfg->display_field)
+    {
+      if (!g_strv_contains (sim->field_names, cfg->display_field))
+        {
+          g_autofree char *list = g_strjoinv (", ", (char **) sim->field_names);
+          g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                       "display.field: '%s' is not a field of this problem (fields: %s)",
+                       cfg->display_field, list);
+          goto fail;
+        }
+      for (guint i = 0; sim->field_names[i]; i++)
+        if (g_str_equal (sim->field_names[i], cfg->display_field))
+          sim->default_field = sim->field_names[i];
+    }
+
+  /* Minimal bytes per cell and step, each kernel reading its inputs once
+   * and writing its outputs once (the two kernels cannot be fused: the
+   * stress update needs the new velocities of the neighbours):
+   *   particle: stresses read (3 in 2D, 6 in 3D), velocities read and
+   *             written (2/3 each), material 1 byte;
+   *   stress:   velocities read, stresses read and written, material 1,
+   *             memory variables read and written when lossy (3/6 each),
+   *             peak and sum of squares read and written with maps (16).
+   * 2D lossless with maps: 29 + 33 + 16 = 78 bytes; 3D: 49 + 61 + 16 =
+   * 126 bytes; lossy adds 24 (2D) or 48 (3D).  The PML slabs are left out:
+   * they are a thin shell. */
+  n_stress = cfg->ndim == 3 ? 6 : 3;
+  sim->bytes_per_cell = 4.0 * (n_stress + 2 * cfg->ndim) + 1
+                        + 4.0 * (cfg->ndim + 2 * n_stress) + 1
+                        + (cfg->attenuation ? 8.0 * n_stress : 0)
+                        + (cfg->maps ? 16.0 : 0);
+  /* Flops: 4 per stencil difference (2 subtractions, a multiply, a fused
+   * multiply-add), 2 per derivative term of an update; 2D: 8 derivatives
+   * and about 30 for the updates and shear averaging; 3D: 18 and 80;
+   * lossy: about 6 more per stress. */
+  sim->flops_per_cell = (cfg->ndim == 3 ? 18 * 6 + 80 : 8 * 6 + 30)
+                        + (cfg->attenuation ? 6.0 * n_stress : 0)
+                        + (cfg->maps ? 5 : 0);
+
+  if (validate_only)
+    return sim;
+
+  if (wb_device_is_reference (device))
+    s->ref = vwe_ref_new (cfg);
+  else
+    {
+      sim->cl = wb_cl_context_new (device, error);
+      if (sim->cl == NULL || !cl_init (s, kernel_dir, error))
+        goto fail;
+    }
+  return sim;
+
+fail:
+  wb_sim_free (sim);
+  return NULL;
+}
