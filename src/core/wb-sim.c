@@ -182,3 +182,227 @@ wb_sim_has_field (const WbSim *sim,
     return FALSE;
   return g_strv_contains (sim->field_names, name);
 }
+
+/* --- snapshots ------------------------------------------------------- */
+
+#define SNAP_SLOTS 2
+
+typedef struct
+{
+  cl_mem   staging;      /* device copy of the field */
+  cl_mem   pinned;       /* host-visible buffer (CL_MEM_ALLOC_HOST_PTR) */
+  float   *host;         /* mapped pointer into @pinned */
+  cl_event done;         /* the read into @host */
+  WbField *field;        /* reference path: the field read synchronously */
+  guint64  step;
+  gboolean busy;
+} SnapSlot;
+
+struct _WbSnapshot
+{
+  WbSim           *sim;        /* borrowed */
+  char            *name;
+  WbField         *templ;      /* shape, spacing, units */
+  gsize            bytes;
+  cl_command_queue read_queue;
+  gboolean         device_path;
+  SnapSlot         slots[SNAP_SLOTS];
+  guint            next;       /* slot of the next capture */
+  guint            oldest;     /* slot of the oldest pending capture */
+  guint            pending;
+};
+
+WbSnapshot *
+wb_snapshot_new (WbSim       *sim,
+                 const char  *field,
+                 GError     **error)
+{
+  g_autoptr(WbField) templ = NULL;
+  WbSnapshot *snap;
+  cl_mem buf;
+
+  templ = wb_sim_read_field (sim, field, error);
+  if (templ == NULL)
+    return NULL;
+  snap = g_new0 (WbSnapshot, 1);
+  snap->sim = sim;
+  snap->name = g_strdup (field);
+  snap->bytes = wb_field_n_elements (templ) * sizeof (float);
+  snap->templ = g_steal_pointer (&templ);
+
+  buf = sim->cl ? wb_sim_field_buffer (sim, field) : NULL;
+  if (buf != NULL)
+    {
+      cl_int status = CL_SUCCESS;
+      size_t size = 0;
+
+      clGetMemObjectInfo (buf, CL_MEM_SIZE, sizeof size, &size, NULL);
+      if (size < snap->bytes)
+        {
+          /* A buffer in some other layout: read through the solver. */
+          return snap;
+        }
+      snap->read_queue = clCreateCommandQueue (sim->cl->context, sim->device->device, 0, &status);
+      if (!wb_cl_check (status, "clCreateCommandQueue (read-back)", error))
+        {
+          wb_snapshot_free (snap);
+          return NULL;
+        }
+      for (guint s = 0; s < SNAP_SLOTS; s++)
+        {
+          SnapSlot *slot = &snap->slots[s];
+          slot->staging = wb_cl_buffer_new (sim->cl, CL_MEM_READ_WRITE, snap->bytes, NULL, "read-back staging", error);
+          if (slot->staging == NULL)
+            {
+              wb_snapshot_free (snap);
+              return NULL;
+            }
+          slot->pinned = wb_cl_buffer_new (sim->cl, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, snap->bytes, NULL,
+                                           "read-back host buffer", error);
+          if (slot->pinned == NULL)
+            {
+              wb_snapshot_free (snap);
+              return NULL;
+            }
+          slot->host = clEnqueueMapBuffer (snap->read_queue, slot->pinned, CL_TRUE, CL_MAP_READ | CL_MAP_WRITE,
+                                           0, snap->bytes, 0, NULL, NULL, &status);
+          if (!wb_cl_check (status, "clEnqueueMapBuffer (read-back)", error))
+            {
+              wb_snapshot_free (snap);
+              return NULL;
+            }
+        }
+      snap->device_path = TRUE;
+    }
+  return snap;
+}
+
+gsize
+wb_snapshot_bytes (WbSnapshot *snap)
+{
+  return snap->bytes;
+}
+
+guint
+wb_snapshot_pending (WbSnapshot *snap)
+{
+  return snap->pending;
+}
+
+static WbField *
+collect (WbSnapshot  *snap,
+         guint64     *step,
+         GError     **error)
+{
+  SnapSlot *slot = &snap->slots[snap->oldest];
+  WbField *f;
+
+  g_assert (slot->busy);
+  if (snap->device_path)
+    {
+      cl_int status = clWaitForEvents (1, &slot->done);
+      clReleaseEvent (slot->done);
+      slot->done = NULL;
+      slot->busy = FALSE;
+      snap->oldest = (snap->oldest + 1) % SNAP_SLOTS;
+      snap->pending--;
+      if (!wb_cl_check (status, "reading back a field", error))
+        return NULL;
+      f = wb_field_copy (snap->templ);
+      memcpy (f->data, slot->host, snap->bytes);
+    }
+  else
+    {
+      f = g_steal_pointer (&slot->field);
+      slot->busy = FALSE;
+      snap->oldest = (snap->oldest + 1) % SNAP_SLOTS;
+      snap->pending--;
+    }
+  if (step)
+    *step = slot->step;
+  return f;
+}
+
+gboolean
+wb_snapshot_capture (WbSnapshot  *snap,
+                     GError     **error)
+{
+  SnapSlot *slot;
+
+  /* Both slots in flight: the oldest is dropped once it lands. */
+  if (snap->pending == SNAP_SLOTS)
+    {
+      g_autoptr(WbField) dropped = collect (snap, NULL, error);
+      if (dropped == NULL)
+        return FALSE;
+    }
+  slot = &snap->slots[snap->next];
+  slot->step = snap->sim->step;
+  if (snap->device_path)
+    {
+      cl_mem src = wb_sim_field_buffer (snap->sim, snap->name);
+      cl_event copied = NULL;
+      cl_int status;
+
+      status = clEnqueueCopyBuffer (snap->sim->cl->queue, src, slot->staging, 0, 0, snap->bytes, 0, NULL, &copied);
+      if (!wb_cl_check (status, "clEnqueueCopyBuffer (read-back)", error))
+        return FALSE;
+      clFlush (snap->sim->cl->queue);
+      status = clEnqueueReadBuffer (snap->read_queue, slot->staging, CL_FALSE, 0, snap->bytes, slot->host,
+                                    1, &copied, &slot->done);
+      clReleaseEvent (copied);
+      if (!wb_cl_check (status, "clEnqueueReadBuffer (read-back)", error))
+        return FALSE;
+      clFlush (snap->read_queue);
+    }
+  else
+    {
+      slot->field = wb_sim_read_field (snap->sim, snap->name, error);
+      if (slot->field == NULL)
+        return FALSE;
+    }
+  slot->busy = TRUE;
+  snap->next = (snap->next + 1) % SNAP_SLOTS;
+  snap->pending++;
+  return TRUE;
+}
+
+WbField *
+wb_snapshot_wait (WbSnapshot  *snap,
+                  guint64     *step,
+                  GError     **error)
+{
+  if (snap->pending == 0)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "no read-back of '%s' is pending", snap->name);
+      return NULL;
+    }
+  return collect (snap, step, error);
+}
+
+void
+wb_snapshot_free (WbSnapshot *snap)
+{
+  if (snap == NULL)
+    return;
+  if (snap->read_queue)
+    clFinish (snap->read_queue);
+  for (guint s = 0; s < SNAP_SLOTS; s++)
+    {
+      SnapSlot *slot = &snap->slots[s];
+      if (slot->done)
+        clReleaseEvent (slot->done);
+      if (slot->host && slot->pinned)
+        {
+          clEnqueueUnmapMemObject (snap->read_queue, slot->pinned, slot->host, 0, NULL, NULL);
+          clFinish (snap->read_queue);
+        }
+      WB_CL_RELEASE (slot->pinned, clReleaseMemObject);
+      WB_CL_RELEASE (slot->staging, clReleaseMemObject);
+      g_clear_pointer (&slot->field, wb_field_unref);
+    }
+  WB_CL_RELEASE (snap->read_queue, clReleaseCommandQueue);
+  g_clear_pointer (&snap->templ, wb_field_unref);
+  g_free (snap->name);
+  g_free (snap);
+}

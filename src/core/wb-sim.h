@@ -40,7 +40,8 @@ struct _WbSimClass
   WbField  *(*read_field)   (WbSim *sim, const char *name, GError **error);
   /* Optional: sensor traces (GPtrArray of WbTrace*), NULL if none. */
   GPtrArray *(*read_traces) (WbSim *sim, GError **error);
-  /* Optional: the OpenCL buffer holding field @name (borrowed). */
+  /* Optional: the OpenCL buffer holding field @name (borrowed), whose first
+   * n_cells * 4 bytes are the field in WbField layout (x fastest). */
   cl_mem    (*field_buffer) (WbSim *sim, const char *name);
 };
 
@@ -94,6 +95,33 @@ double     wb_sim_time         (const WbSim  *sim);
 gsize      wb_sim_n_cells      (const WbSim  *sim);
 gboolean   wb_sim_has_field    (const WbSim  *sim,
                                 const char   *name);
+
+/* Snapshots: double-buffered, asynchronous read-back of one field.
+ *
+ * capture() enqueues, in order after the steps enqueued so far, a device
+ * copy of the field into a staging buffer (microseconds), then a
+ * non-blocking read of that buffer into pinned host memory on a second
+ * queue: the solver's queue never waits on the bus.  wait() returns the
+ * field of the oldest capture not yet collected.  Two captures may be in
+ * flight; a third waits for the first.  On the reference backend (or for
+ * a field with no device buffer) capture() reads synchronously. */
+typedef struct _WbSnapshot WbSnapshot;
+
+WbSnapshot *wb_snapshot_new     (WbSim        *sim,
+                                 const char   *field,
+                                 GError      **error);
+gboolean    wb_snapshot_capture (WbSnapshot   *snap,
+                                 GError      **error);
+/* The oldest uncollected capture (step and time as captured), or NULL
+ * with an error if none is pending. */
+WbField    *wb_snapshot_wait    (WbSnapshot   *snap,
+                                 guint64      *step,
+                                 GError      **error);
+guint       wb_snapshot_pending (WbSnapshot   *snap);
+/* Bytes copied through the host per capture. */
+gsize       wb_snapshot_bytes   (WbSnapshot   *snap);
+void        wb_snapshot_free    (WbSnapshot   *snap);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WbSnapshot, wb_snapshot_free)
 
 /* Solver constructors, dispatched by wb_sim_new.  @validate_only: parse and
  * check everything, allocate nothing, return a sim with no buffers (freed
