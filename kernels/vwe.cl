@@ -105,7 +105,7 @@ mat_at (global const uchar *mat, int i, int j, int k)
  * d + psi with psi' = b psi + a d (kappa = 1, psi in stencil units).
  * Each work-item owns the psi of its own nodes. */
 inline float
-cpml_x (global float *psi, global const float *pml, int comp, int half,
+cpml_x (global float *psi, global const float *pml, int comp, int hf,
         int i, int j, int k, float d)
 {
 #if WX > 0
@@ -113,8 +113,8 @@ cpml_x (global float *psi, global const float *pml, int comp, int half,
     {
       int ip = i < WX ? i : i - (NX - 2 * WX);
       size_t at = ((size_t) (comp * NZ + k) * NY + j) * (2 * WX) + ip;
-      float b = pml[PML_OFF_X + (half ? 2 : 0) * NX + i];
-      float a = pml[PML_OFF_X + (half ? 3 : 1) * NX + i];
+      float b = pml[PML_OFF_X + (hf ? 2 : 0) * NX + i];
+      float a = pml[PML_OFF_X + (hf ? 3 : 1) * NX + i];
       float p = b * psi[at] + a * d;
       psi[at] = p;
       return d + p;
@@ -124,7 +124,7 @@ cpml_x (global float *psi, global const float *pml, int comp, int half,
 }
 
 inline float
-cpml_y (global float *psi, global const float *pml, int comp, int half,
+cpml_y (global float *psi, global const float *pml, int comp, int hf,
         int i, int j, int k, float d)
 {
 #if WY > 0
@@ -132,8 +132,8 @@ cpml_y (global float *psi, global const float *pml, int comp, int half,
     {
       int jp = j < WY ? j : j - (NY - 2 * WY);
       size_t at = ((size_t) (comp * NZ + k) * (2 * WY) + jp) * NX + i;
-      float b = pml[PML_OFF_Y + (half ? 2 : 0) * NY + j];
-      float a = pml[PML_OFF_Y + (half ? 3 : 1) * NY + j];
+      float b = pml[PML_OFF_Y + (hf ? 2 : 0) * NY + j];
+      float a = pml[PML_OFF_Y + (hf ? 3 : 1) * NY + j];
       float p = b * psi[at] + a * d;
       psi[at] = p;
       return d + p;
@@ -143,7 +143,7 @@ cpml_y (global float *psi, global const float *pml, int comp, int half,
 }
 
 inline float
-cpml_z (global float *psi, global const float *pml, int comp, int half,
+cpml_z (global float *psi, global const float *pml, int comp, int hf,
         int i, int j, int k, float d)
 {
 #if WZ > 0
@@ -151,8 +151,8 @@ cpml_z (global float *psi, global const float *pml, int comp, int half,
     {
       int kp = k < WZ ? k : k - (NZ - 2 * WZ);
       size_t at = ((size_t) (comp * (2 * WZ) + kp) * NY + j) * NX + i;
-      float b = pml[PML_OFF_Z + (half ? 2 : 0) * NZ + k];
-      float a = pml[PML_OFF_Z + (half ? 3 : 1) * NZ + k];
+      float b = pml[PML_OFF_Z + (hf ? 2 : 0) * NZ + k];
+      float a = pml[PML_OFF_Z + (hf ? 3 : 1) * NZ + k];
       float p = b * psi[at] + a * d;
       psi[at] = p;
       return d + p;
@@ -213,7 +213,11 @@ vwe_stress (global const uchar *mat,
 #endif
 
   /* The global size may be rounded up to the work-group size. */
-  if (i >= NX || j >= NY || k >= NZ)
+  if (i >= NX || j >= NY
+#if DIM == 3
+      || k >= NZ
+#endif
+     )
     return;
 
   const size_t c = IDX (i, j, k);
@@ -336,7 +340,11 @@ vwe_particle (global const uchar *mat,
 #endif
 
   /* The global size may be rounded up to the work-group size. */
-  if (i >= NX || j >= NY || k >= NZ)
+  if (i >= NX || j >= NY
+#if DIM == 3
+      || k >= NZ
+#endif
+     )
     return;
 
   const size_t c = IDX (i, j, k);
