@@ -497,10 +497,10 @@ load_grid_npy (const WbPreset   *preset,
 
   if (a == NULL)
     {
-      g_set_error (error, WB_ERROR,
-                   g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                     ? WB_ERROR_NOT_FOUND : WB_ERROR_INVALID,
-                   "%s: %s", path, local->message);
+      int code = local->domain == WB_ERROR ? local->code
+               : g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? WB_ERROR_NOT_FOUND
+               : WB_ERROR_INVALID;
+      g_set_error (error, WB_ERROR, code, "%s: %s", path, local->message);
       return NULL;
     }
   match = a->ndim == 3;
