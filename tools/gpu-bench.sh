@@ -26,9 +26,15 @@ run() {
   "$@" 2>&1 | tee -a "$out/bench.log"
 }
 
-run "$cli" devices --bandwidth --json > "$out/devices.json"
-run "$cli" bench bhte --grid 256 --steps 200 --backend "$backend" --json > "$out/bhte-256.json"
-run "$cli" bench bhte --grid 512 --steps 50 --backend "$backend" --json > "$out/bhte-512.json"
+json() {
+  local file=$1; shift
+  "$@" --json > "$out/$file" 2>> "$out/bench.log"
+}
+
+json devices.json "$cli" devices --bandwidth
+run "$cli" devices
+run "$cli" bench bhte --grid 256 --steps 200 --backend "$backend"
+run "$cli" bench bhte --grid 512 --steps 50 --backend "$backend"
 run "$cli" bench bhte --grid 256 --steps 100 --readback 100 --readback-steps 12000 --backend "$backend" --no-bandwidth
 run "$cli" bench vwe --dim 2 --grid 4096 --steps 200 --backend "$backend"
 run "$cli" bench vwe --dim 3 --grid 256 --steps 50 --backend "$backend"
