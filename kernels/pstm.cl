@@ -13,6 +13,7 @@
  *   OBLIQUITY 1: weight t0 / t
  *   SPREADING 1: weight 1 / (v t)
  *   ANTIALIAS 1: triangle filter read from the double-integrated trace
+ *   AAPAD     samples of padding at each end of the integrated traces
  *
  * Layouts: image and fold are [c * NT + k] (time fastest, so neighbouring
  * work-items share a column and read the same trace headers).
@@ -25,13 +26,21 @@
 #error "NS must be defined"
 #endif
 
-/* Linear interpolation of a trace at fractional sample u, clamped to the
- * trace: used by the anti-aliasing reads, which may reach past the ends. */
+#ifndef AAPAD
+#define AAPAD 0
+#endif
+/* Samples per double-integrated trace: AAPAD more at each end, so that
+ * reads at u +- L (L <= AAPAD - 2) stay inside and the trace is exactly
+ * the running sums of the zero-padded trace there. */
+#define NSA (NS + 2 * AAPAD)
+
+/* Linear interpolation of a padded integrated trace at sample u of the
+ * original trace (clamped only as a guard). */
 static float
-sample_clamped (__global const float *trace, float u)
+sample_padded (__global const float *trace, float u)
 {
-  u = clamp (u, 0.0f, (float) (NS - 1));
-  int i = min ((int) u, NS - 2);
+  u = clamp (u + (float) AAPAD, 0.0f, (float) (NSA - 1));
+  int i = min ((int) u, NSA - 2);
   float f = u - (float) i;
   return trace[i] + f * (trace[i + 1] - trace[i]);
 }
@@ -45,7 +54,7 @@ pstm_migrate (__global float        *image,     /* [ncol * NT] */
               __global const float4 *geom,      /* [ntr]: sx, sy, rx, ry */
               __global const float  *first,     /* [ntr]: time of sample 0 */
               __global const float  *traces,    /* [ntr * NS]: derivative-filtered */
-              __global const float  *integ,     /* [ntr * NS]: double-integrated (ANTIALIAS) */
+              __global const float  *integ,     /* [ntr * NSA]: double-integrated (ANTIALIAS) */
               const int              ntr,
               const float            inv_dt,    /* 1 / input sample interval */
               const float            aa_scale)  /* trace spacing / input sample interval */
@@ -112,9 +121,9 @@ pstm_migrate (__global float        *image,     /* [ncol * NT] */
       const float gx = (sdx / ts + rdx / tr) * inv_v2;
       const float gy = (sdy / ts + rdy / tr) * inv_v2;
       const float L = fmax (1.0f, sqrt (gx * gx + gy * gy) * aa_scale);
-      __global const float *a = integ + (size_t) j * NS;
-      const float s = (2.0f * sample_clamped (a, u) - sample_clamped (a, u - L)
-                       - sample_clamped (a, u + L)) / (L * L);
+      __global const float *a = integ + (size_t) j * NSA;
+      const float s = (2.0f * sample_padded (a, u) - sample_padded (a, u - L)
+                       - sample_padded (a, u + L)) / (L * L);
 #else
       __global const float *trace = traces + (size_t) j * NS;
       const int i = min ((int) u, NS - 2);

@@ -483,6 +483,7 @@ struct _WbPstmJob
   guint         tile_nx, tile_ny, ntx, nty, n_tiles;
   Tile         *tiles;
   guint         batch_max;
+  guint         aa_pad;          /* padding of the integrated traces, samples */
   guint8        fingerprint[32];
 
   WbField      *image;
@@ -817,10 +818,29 @@ wb_pstm_job_new (WbPstmInput        *input,
   for (guint j = 0; j < p->ny; j++)
     job->col_y[j] = (p->y0 - g->origin_y) + j * p->dy;
 
+  /* Anti-aliasing reads the integrated trace at u +- L with L = |grad t|
+   * aa_dx / dt and |grad t| <= 2 / v (each leg at most 1 / v): pad that
+   * much, plus a guard, so that no read is clamped. */
+  if (p->antialias)
+    {
+      double vmin = G_MAXDOUBLE;
+      for (guint k = 0; k < p->nt; k++)
+        vmin = MIN (vmin, job->otab[4 * k + 1]);
+      job->aa_pad = (guint) ceil (2 * p->aa_dx / (vmin * g->dt)) + 2;
+      if (job->aa_pad > 100000)
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                       "anti-aliasing: a trace spacing of %g m at %g m/s spans %u samples; "
+                       "give a smaller spacing", p->aa_dx, vmin, job->aa_pad);
+          return NULL;
+        }
+    }
+
   /* Half the budget for a tile's image and fold, half for trace batches. */
   half_budget = p->memory_budget / 2;
   per_column = 8 * (guint64) p->nt + 8;
-  per_trace = 4 * (guint64) g->n_samples * (p->antialias ? 2 : 1) + 20;
+  per_trace = 4 * (guint64) g->n_samples + 20
+              + (p->antialias ? 4 * ((guint64) g->n_samples + 2 * job->aa_pad) : 0);
   columns = half_budget / per_column;
   if (columns == 0)
     {
@@ -1106,10 +1126,10 @@ worker_setup (Worker *w, GError **error)
   w->raw = g_new (float, ns);
   w->traces = g_new (float, cap * ns);
   if (p->antialias)
-    w->integ = g_new (float, cap * ns);
+    w->integ = g_new (float, cap * (ns + 2 * job->aa_pad));
   w->geom = g_new (float, cap * 4);
   w->first = g_new (float, cap);
-  w->work = g_new (double, ns);
+  w->work = g_new (double, ns + 2 * job->aa_pad);
   w->columns = g_new (float, max_columns * 2);
   w->tile_image = g_new (float, max_columns * p->nt);
   w->tile_fold = g_new (guint32, max_columns * p->nt);
@@ -1123,10 +1143,11 @@ worker_setup (Worker *w, GError **error)
     g_autofree char *defines = g_strdup_printf ("#define NT %u\n#define NS %u\n"
                                                 "#define OBLIQUITY %d\n"
                                                 "#define SPREADING %d\n"
-                                                "#define ANTIALIAS %d\n",
+                                                "#define ANTIALIAS %d\n"
+                                                "#define AAPAD %u\n",
                                                 p->nt, ns, p->obliquity ? 1 : 0,
                                                 p->spreading ? 1 : 0,
-                                                p->antialias ? 1 : 0);
+                                                p->antialias ? 1 : 0, job->aa_pad);
     gsize tile_bytes = max_columns * p->nt * sizeof (float);
 
     w->cl = wb_cl_context_new (w->device, error);
@@ -1147,15 +1168,18 @@ worker_setup (Worker *w, GError **error)
         || !(w->d_geom = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, cap * 4 * sizeof (float), NULL, "trace geometry", error))
         || !(w->d_first = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, cap * sizeof (float), NULL, "trace delays", error))
         || !(w->d_traces = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, cap * ns * sizeof (float), NULL, "trace batch", error))
-        || !(w->d_integ = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, p->antialias ? cap * ns * sizeof (float) : sizeof (float), NULL, "integrated trace batch", error)))
+        || !(w->d_integ = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, p->antialias ? cap * (ns + 2 * job->aa_pad) * sizeof (float) : sizeof (float), NULL, "integrated trace batch", error)))
       return FALSE;
   }
   return TRUE;
 }
 
-/* Reads and pre-filters traces @indices[0..n): the full time derivative
- * (central difference, zero beyond the ends) and, for anti-aliasing, its
- * causal then anti-causal running sums (Lumley-Claerbout), in double. */
+/* Reads and pre-filters traces @indices[0..n): minus the full time
+ * derivative (central difference, zero beyond the ends) and, for
+ * anti-aliasing, its causal then anti-causal running sums
+ * (Lumley-Claerbout), in double.  The sign is Schneider's: summing over a
+ * 2D aperture integrates a reflection once (the operator touches the data
+ * curve from later times), -d/dt undoes that with the polarity kept. */
 static gboolean
 worker_load_batch (Worker *w, const guint32 *indices, guint n, GError **error)
 {
@@ -1184,22 +1208,25 @@ worker_load_batch (Worker *w, const guint32 *indices, guint n, GError **error)
           {
             double next = i + 1 < ns ? x[i + 1] : 0;
             double prev = i > 0 ? x[i - 1] : 0;
-            out[i] = (next - prev) * half_inv_dt;
+            out[i] = (prev - next) * half_inv_dt;
           }
       else
         memcpy (out, x, sizeof (float) * ns);
 
       if (p->antialias)
         {
+          guint pad = job->aa_pad, nsa = ns + 2 * pad;
           double c = 0, a = 0, mean = 0;
-          float *integ = w->integ + (gsize) b * ns;
+          float *integ = w->integ + (gsize) b * nsa;
 
-          for (guint i = 0; i < ns; i++)
+          /* Over the zero-padded trace, so that the kernel's reads near
+           * the ends see exactly the sums of the zero-padded trace. */
+          for (guint i = 0; i < nsa; i++)
             {
-              c += out[i];
+              c += (i >= pad && i < pad + ns) ? out[i - pad] : 0;
               w->work[i] = c;
             }
-          for (guint i = ns; i-- > 0;)
+          for (guint i = nsa; i-- > 0;)
             {
               a += w->work[i];
               w->work[i] = a;
@@ -1207,8 +1234,8 @@ worker_load_batch (Worker *w, const guint32 *indices, guint n, GError **error)
             }
           /* A constant drops out of the second difference; removing the
            * mean keeps the floats small. */
-          mean /= ns;
-          for (guint i = 0; i < ns; i++)
+          mean /= nsa;
+          for (guint i = 0; i < nsa; i++)
             integ[i] = w->work[i] - mean;
         }
     }
@@ -1336,7 +1363,8 @@ worker_run_batch (Worker *w, guint ncol, guint ntr, double *seconds, GError **er
           || !wb_cl_write (w->cl, w->d_first, 0, sizeof (float) * ntr, w->first, error)
           || !wb_cl_write (w->cl, w->d_traces, 0, sizeof (float) * ntr * ns, w->traces, error)
           || (p->antialias
-              && !wb_cl_write (w->cl, w->d_integ, 0, sizeof (float) * ntr * ns, w->integ, error)))
+              && !wb_cl_write (w->cl, w->d_integ, 0, sizeof (float) * ntr * (ns + 2 * job->aa_pad),
+                               w->integ, error)))
         return FALSE;
       if (!wb_cl_set_arg (w->kernel, 0, sizeof (cl_mem), &w->d_image, error)
           || !wb_cl_set_arg (w->kernel, 1, sizeof (cl_mem), &w->d_fold, error)

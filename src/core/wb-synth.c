@@ -278,20 +278,17 @@ wb_synth_write_segy (const WbSynthParams *p,
       sx += p->origin_x; rx += p->origin_x;
       sy += p->origin_y; ry += p->origin_y;
 
+      /* Fields with no configurable place first; the coordinates, scalar
+       * and delay only where the layout puts them (last, so that they win
+       * where they overlap), so that a reader with another layout finds
+       * nothing there. */
       wb_segy_set_int (header, 69, 2, 1);
-      wb_segy_set_int (header, 71, 2, scalar);
       wb_segy_set_int (header, 37, 4, (gint32) lround (hypot (rx - sx, ry - sy)));
-      wb_segy_set_coordinate (header, 73, scalar, sx);
-      wb_segy_set_coordinate (header, 77, scalar, sy);
-      wb_segy_set_coordinate (header, 81, scalar, rx);
-      wb_segy_set_coordinate (header, 85, scalar, ry);
       wb_segy_set_coordinate (header, 181, scalar, 0.5 * (sx + rx));
       wb_segy_set_coordinate (header, 185, scalar, 0.5 * (sy + ry));
       wb_segy_set_int (header, 21, 4, (gint32) (m + 1));
       wb_segy_set_int (header, 189, 4, (gint32) (m / p->mnx + 1));
       wb_segy_set_int (header, 193, 4, (gint32) (m % p->mnx + 1));
-      wb_segy_set_int (header, 109, 2, delay_ms);
-      /* The chosen layout last, so that it wins where it overlaps. */
       wb_segy_set_int (header, layout->scalar, 2, scalar);
       wb_segy_set_int (header, layout->delay, 2, delay_ms);
       if (layout->geometry == WB_SEGY_GEOMETRY_CDP)
@@ -325,7 +322,6 @@ wb_synth_to_input (const WbSynthParams *p,
   float *samples;
   gsize n = wb_synth_n_traces (p);
   gint32 scalar = wb_segy_choose_scalar (max_abs_coordinate (p));
-  double unit = scalar < 0 ? 1.0 / -scalar : scalar;
 
   if (!wb_synth_params_check (p, error))
     return NULL;
@@ -351,7 +347,11 @@ wb_synth_to_input (const WbSynthParams *p,
       wb_synth_trace (p, i, &c[0], &c[1], &c[2], &c[3], samples + i * p->n_samples);
       /* Same rounding as the SEG-Y path: coordinates in scalar units. */
       for (int k = 0; k < 4; k++)
-        c[k] = round ((c[k] + (k % 2 == 0 ? p->origin_x : p->origin_y)) / unit) * unit;
+        {
+          double abs_c = c[k] + (k % 2 == 0 ? p->origin_x : p->origin_y);
+          c[k] = scalar < 0 ? round (abs_c * -scalar) / -scalar
+                            : round (abs_c / scalar) * scalar;
+        }
       if (i == 0)
         {
           g->origin_x = round (c[0]);

@@ -75,8 +75,10 @@ void          wb_synth_trace         (const WbSynthParams *params,
                                       float        *samples);
 
 /* Writes every trace to @path (atomically).  @layout (NULL: standard byte
- * positions) says where coordinates go; CDP, offset, inline/crossline are
- * written at their standard places too. */
+ * positions) says where the coordinates, their scalar and the delay go, and
+ * nothing else holds them; CDP x/y (181/185, with the layout's scalar),
+ * offset, ensemble and inline/crossline numbers go to their standard
+ * places (under the layout's fields where they overlap). */
 gboolean      wb_synth_write_segy    (const WbSynthParams *params,
                                       const char   *path,
                                       int           format,
