@@ -92,14 +92,30 @@ mat_at (global const uchar *mat, int i, int j, int k)
   return mat[IDX (i, j, k)];
 }
 
+/* A neighbour of the work-item's cell c = (i, j, k): read directly when
+ * the whole stencil is inside the grid (the common case, and a branch
+ * that is uniform across a group), else through ld. */
+#define AT(f, a, b, cc) (inside ? f[ci + (a) + NX * ((b) + NY * (cc))] \
+                                : ld (f, i + (a), j + (b), k + (cc)))
+
 /* Forward difference: at i+1/2 from integer nodes.  Backward: at i from
  * half nodes (element m is at m+1/2). */
-#define DF_X(f) (C1 * (ld (f, i + 1, j, k) - ld (f, i, j, k)) + C2 * (ld (f, i + 2, j, k) - ld (f, i - 1, j, k)))
-#define DB_X(f) (C1 * (ld (f, i, j, k) - ld (f, i - 1, j, k)) + C2 * (ld (f, i + 1, j, k) - ld (f, i - 2, j, k)))
-#define DF_Y(f) (C1 * (ld (f, i, j + 1, k) - ld (f, i, j, k)) + C2 * (ld (f, i, j + 2, k) - ld (f, i, j - 1, k)))
-#define DB_Y(f) (C1 * (ld (f, i, j, k) - ld (f, i, j - 1, k)) + C2 * (ld (f, i, j + 1, k) - ld (f, i, j - 2, k)))
-#define DF_Z(f) (C1 * (ld (f, i, j, k + 1) - ld (f, i, j, k)) + C2 * (ld (f, i, j, k + 2) - ld (f, i, j, k - 1)))
-#define DB_Z(f) (C1 * (ld (f, i, j, k) - ld (f, i, j, k - 1)) + C2 * (ld (f, i, j, k + 1) - ld (f, i, j, k - 2)))
+#define DF_X(f) (C1 * (AT (f, 1, 0, 0) - AT (f, 0, 0, 0)) + C2 * (AT (f, 2, 0, 0) - AT (f, -1, 0, 0)))
+#define DB_X(f) (C1 * (AT (f, 0, 0, 0) - AT (f, -1, 0, 0)) + C2 * (AT (f, 1, 0, 0) - AT (f, -2, 0, 0)))
+#define DF_Y(f) (C1 * (AT (f, 0, 1, 0) - AT (f, 0, 0, 0)) + C2 * (AT (f, 0, 2, 0) - AT (f, 0, -1, 0)))
+#define DB_Y(f) (C1 * (AT (f, 0, 0, 0) - AT (f, 0, -1, 0)) + C2 * (AT (f, 0, 1, 0) - AT (f, 0, -2, 0)))
+#define DF_Z(f) (C1 * (AT (f, 0, 0, 1) - AT (f, 0, 0, 0)) + C2 * (AT (f, 0, 0, 2) - AT (f, 0, 0, -1)))
+#define DB_Z(f) (C1 * (AT (f, 0, 0, 0) - AT (f, 0, 0, -1)) + C2 * (AT (f, 0, 0, 1) - AT (f, 0, 0, -2)))
+
+/* Material of a neighbouring cell (clamped or wrapped at the edges). */
+#define MAT(a, b, cc) (inside ? (int) mat[ci + (a) + NX * ((b) + NY * (cc))] \
+                              : mat_at (mat, i + (a), j + (b), k + (cc)))
+
+#if DIM == 3
+#define INSIDE (i >= 2 && i < NX - 2 && j >= 2 && j < NY - 2 && k >= 2 && k < NZ - 2)
+#else
+#define INSIDE (i >= 2 && i < NX - 2 && j >= 2 && j < NY - 2)
+#endif
 
 /* Convolutional PML: inside the slab of axis x the derivative d becomes
  * d + psi with psi' = b psi + a d (kappa = 1, psi in stencil units).
@@ -161,11 +177,16 @@ cpml_z (global float *psi, global const float *pml, int comp, int hf,
   return d;
 }
 
-/* Harmonic mean of four shear moduli; 0 when any is 0 (a fluid cell):
- * shear stress cannot cross a fluid. */
+/* Shear modulus at an edge: the harmonic mean of its four cells' moduli
+ * (table slot @slot), 0 when any is 0 (a fluid cell): shear stress cannot
+ * cross a fluid.  Inside one material it is that material's modulus. */
 inline float
-hmean4 (float a, float b, float c, float d)
+edge_modulus (constant float *tab, int slot, int m0, int m1, int m2, int m3)
 {
+  if (m0 == m1 && m0 == m2 && m0 == m3)
+    return tab[8 * m0 + slot];
+  float a = tab[8 * m0 + slot], b = tab[8 * m1 + slot];
+  float c = tab[8 * m2 + slot], d = tab[8 * m3 + slot];
   return (a > 0.0f && b > 0.0f && c > 0.0f && d > 0.0f)
          ? 4.0f / (1.0f / a + 1.0f / b + 1.0f / c + 1.0f / d) : 0.0f;
 }
@@ -221,6 +242,8 @@ vwe_stress (global const uchar *mat,
     return;
 
   const size_t c = IDX (i, j, k);
+  const int ci = (int) c;
+  const bool inside = INSIDE;
 #undef WB_PROBE_ID
 #define WB_PROBE_ID c
   WB_PROBE (1);
@@ -271,13 +294,12 @@ vwe_stress (global const uchar *mat,
 
   /* Shear stresses at the edges above the cell. */
   {
-    const int m1 = mat_at (mat, i + 1, j, k), m2 = mat_at (mat, i, j + 1, k);
-    const int m3 = mat_at (mat, i + 1, j + 1, k);
-    const float gU = hmean4 (muU, tab[8 * m1 + 3], tab[8 * m2 + 3], tab[8 * m3 + 3]);
+    const int m1 = MAT (1, 0, 0), m2 = MAT (0, 1, 0), m3 = MAT (1, 1, 0);
+    const float gU = edge_modulus (tab, 3, m, m1, m2, m3);
     float exy = cpml_y (psiy, pml, 1, 1, i, j, k, DF_Y (vx))
                 + cpml_x (psix, pml, 1, 1, i, j, k, DF_X (vy));
 #if ATTEN
-    const float gR = hmean4 (muR, tab[8 * m1 + 4], tab[8 * m2 + 4], tab[8 * m3 + 4]);
+    const float gR = edge_modulus (tab, 4, m, m1, m2, m3);
     RELAX (sxy, rxy, gU * exy, (gU - gR) * exy);
 #else
     sxy[c] += gU * exy;
@@ -285,26 +307,24 @@ vwe_stress (global const uchar *mat,
   }
 #if DIM == 3
   {
-    const int m1 = mat_at (mat, i + 1, j, k), m2 = mat_at (mat, i, j, k + 1);
-    const int m3 = mat_at (mat, i + 1, j, k + 1);
-    const float gU = hmean4 (muU, tab[8 * m1 + 3], tab[8 * m2 + 3], tab[8 * m3 + 3]);
+    const int m1 = MAT (1, 0, 0), m2 = MAT (0, 0, 1), m3 = MAT (1, 0, 1);
+    const float gU = edge_modulus (tab, 3, m, m1, m2, m3);
     float exz = cpml_z (psiz, pml, 1, 1, i, j, k, DF_Z (vx))
                 + cpml_x (psix, pml, 2, 1, i, j, k, DF_X (vz));
 #if ATTEN
-    const float gR = hmean4 (muR, tab[8 * m1 + 4], tab[8 * m2 + 4], tab[8 * m3 + 4]);
+    const float gR = edge_modulus (tab, 4, m, m1, m2, m3);
     RELAX (sxz, rxz, gU * exz, (gU - gR) * exz);
 #else
     sxz[c] += gU * exz;
 #endif
   }
   {
-    const int m1 = mat_at (mat, i, j + 1, k), m2 = mat_at (mat, i, j, k + 1);
-    const int m3 = mat_at (mat, i, j + 1, k + 1);
-    const float gU = hmean4 (muU, tab[8 * m1 + 3], tab[8 * m2 + 3], tab[8 * m3 + 3]);
+    const int m1 = MAT (0, 1, 0), m2 = MAT (0, 0, 1), m3 = MAT (0, 1, 1);
+    const float gU = edge_modulus (tab, 3, m, m1, m2, m3);
     float eyz = cpml_z (psiz, pml, 2, 1, i, j, k, DF_Z (vy))
                 + cpml_y (psiy, pml, 2, 1, i, j, k, DF_Y (vz));
 #if ATTEN
-    const float gR = hmean4 (muR, tab[8 * m1 + 4], tab[8 * m2 + 4], tab[8 * m3 + 4]);
+    const float gR = edge_modulus (tab, 4, m, m1, m2, m3);
     RELAX (syz, ryz, gU * eyz, (gU - gR) * eyz);
 #else
     syz[c] += gU * eyz;
@@ -348,20 +368,22 @@ vwe_particle (global const uchar *mat,
     return;
 
   const size_t c = IDX (i, j, k);
+  const int ci = (int) c;
+  const bool inside = INSIDE;
 #undef WB_PROBE_ID
 #define WB_PROBE_ID c
   WB_PROBE (1);
   const float b0 = tab[8 * mat[c]];
   /* 1/rho at a velocity node: the mean of its two cells. */
-  const float bx = 0.5f * (b0 + tab[8 * mat_at (mat, i + 1, j, k)]);
-  const float by = 0.5f * (b0 + tab[8 * mat_at (mat, i, j + 1, k)]);
+  const float bx = 0.5f * (b0 + tab[8 * MAT (1, 0, 0)]);
+  const float by = 0.5f * (b0 + tab[8 * MAT (0, 1, 0)]);
 
   float fx = cpml_x (psix, pml, DIM + 0, 1, i, j, k, DF_X (sxx))
              + cpml_y (psiy, pml, DIM + 1, 0, i, j, k, DB_Y (sxy));
   float fy = cpml_x (psix, pml, DIM + 1, 0, i, j, k, DB_X (sxy))
              + cpml_y (psiy, pml, DIM + 0, 1, i, j, k, DF_Y (syy));
 #if DIM == 3
-  const float bz = 0.5f * (b0 + tab[8 * mat_at (mat, i, j, k + 1)]);
+  const float bz = 0.5f * (b0 + tab[8 * MAT (0, 0, 1)]);
 
   fx += cpml_z (psiz, pml, DIM + 1, 0, i, j, k, DB_Z (sxz));
   fy += cpml_z (psiz, pml, DIM + 2, 0, i, j, k, DB_Z (syz));

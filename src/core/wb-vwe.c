@@ -40,6 +40,8 @@ typedef struct
   cl_mem      peak, sumsq, chan, traces;
   VweClSource *src;
   guint       n_samples;
+  gboolean    use_local;
+  gsize       local[3];
 } WbVwe;
 
 static const char *fields_2d[] = {
@@ -393,6 +395,30 @@ cl_init (WbVwe       *s,
       return FALSE;
     s->n_samples = 1;
   }
+
+  /* GPUs want x-contiguous groups of a warp's multiple, a few rows deep so
+   * that the y (and z) neighbours are shared in cache; CPU devices do
+   * better with the implementation's own choice, which vectorises along x.
+   * WB_VWE_LOCAL="X,Y,Z" overrides, for tuning. */
+  {
+    const char *env = g_getenv ("WB_VWE_LOCAL");
+    size_t wg = 0;
+
+    clGetKernelWorkGroupInfo (s->k_stress, sim->device->device, CL_KERNEL_WORK_GROUP_SIZE,
+                              sizeof wg, &wg, NULL);
+    s->local[0] = 32;
+    s->local[1] = nd == 3 ? 4 : 8;
+    s->local[2] = nd == 3 ? 2 : 1;
+    s->use_local = sim->device->kind != WB_DEVICE_KIND_CPU && wg >= 256;
+    if (env != NULL)
+      {
+        g_auto(GStrv) parts = g_strsplit (env, ",", 3);
+
+        for (guint a = 0; a < 3 && parts[a]; a++)
+          s->local[a] = MAX (1, g_ascii_strtoull (parts[a], NULL, 10));
+        s->use_local = s->local[0] * s->local[1] * s->local[2] <= wg;
+      }
+  }
   return wb_cl_finish (cl, error);
 }
 
@@ -440,9 +466,11 @@ cl_step (WbVwe   *s,
     {
       const cl_int half = (cl_int) (2 * sim->step + 1);
 
-      if (!wb_cl_enqueue (sim->cl, s->k_particle, cfg->ndim, cfg->n, NULL, NULL, NULL, error)
+      const gsize *local = s->use_local ? s->local : NULL;
+
+      if (!wb_cl_enqueue (sim->cl, s->k_particle, cfg->ndim, cfg->n, local, NULL, NULL, error)
           || !enqueue_sources (s, VWE_SRC_VELOCITY, half, error)
-          || !wb_cl_enqueue (sim->cl, s->k_stress, cfg->ndim, cfg->n, NULL, NULL, NULL, error)
+          || !wb_cl_enqueue (sim->cl, s->k_stress, cfg->ndim, cfg->n, local, NULL, NULL, error)
           || !enqueue_sources (s, VWE_SRC_PRESSURE, half + 1, error))
         return FALSE;
       sim->step++;
