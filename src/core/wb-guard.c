@@ -24,10 +24,10 @@ wb_guard_config_clear (WbGuardConfig *config)
   g_clear_pointer (&config->fields, g_strfreev);
 }
 
-gboolean
-wb_guard_config_from_preset (const WbPreset  *preset,
-                             WbGuardConfig   *config,
-                             GError         **error)
+static gboolean
+config_parse (const WbPreset  *preset,
+              WbGuardConfig   *config,
+              GError         **error)
 {
   g_autoptr(WbObj) root = NULL;
   g_autoptr(WbObj) guard = NULL;
@@ -76,6 +76,18 @@ wb_guard_config_from_preset (const WbPreset  *preset,
       config->fields = (char **) g_ptr_array_free (names, FALSE);
     }
   return wb_obj_finish (guard, error);
+}
+
+gboolean
+wb_guard_config_from_preset (const WbPreset  *preset,
+                             WbGuardConfig   *config,
+                             GError         **error)
+{
+  if (config_parse (preset, config, error))
+    return TRUE;
+  /* Nothing to free on failure: callers may simply return. */
+  wb_guard_config_clear (config);
+  return FALSE;
 }
 
 WbPreset *

@@ -88,6 +88,53 @@ wb_preset_copy (const WbPreset *preset)
   return p;
 }
 
+/* JSON numbers beyond double range (1e400) parse as infinity, which no
+ * solver accepts and which json-glib would save as "inf", unreadable.
+ * Refuse them at the door, naming the member. */
+static gboolean
+check_finite (JsonNode    *node,
+              const char  *path,
+              GError     **error)
+{
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObject *o = json_node_get_object (node);
+        g_autoptr(GList) members = json_object_get_members (o);
+        for (GList *l = members; l; l = l->next)
+          {
+            g_autofree char *p = *path ? g_strdup_printf ("%s.%s", path, (char *) l->data) : g_strdup (l->data);
+            if (!check_finite (json_object_get_member (o, l->data), p, error))
+              return FALSE;
+          }
+        return TRUE;
+      }
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *a = json_node_get_array (node);
+        for (guint i = 0; i < json_array_get_length (a); i++)
+          {
+            g_autofree char *p = g_strdup_printf ("%s[%u]", path, i);
+            if (!check_finite (json_array_get_element (a, i), p, error))
+              return FALSE;
+          }
+        return TRUE;
+      }
+    case JSON_NODE_VALUE:
+      if (json_node_get_value_type (node) == G_TYPE_DOUBLE && !isfinite (json_node_get_double (node)))
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                       "%s: the number is too large (beyond %g)", *path ? path : "value", G_MAXDOUBLE);
+          return FALSE;
+        }
+      return TRUE;
+    case JSON_NODE_NULL:
+    default:
+      return TRUE;
+    }
+}
+
 WbPreset *
 wb_preset_load_data (const char  *json,
                      gssize       length,
@@ -155,6 +202,14 @@ wb_preset_load_data (const char  *json,
                    "preset '%s': the document must be a JSON object", name);
       return NULL;
     }
+  {
+    g_autoptr(GError) local_num = NULL;
+    if (!check_finite (root, "", &local_num))
+      {
+        g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "preset '%s': %s", name, local_num->message);
+        return NULL;
+      }
+  }
   preset = g_new0 (WbPreset, 1);
   preset->root = json_node_copy (root);
   preset->name = g_strdup (name);
@@ -365,6 +420,11 @@ wb_preset_set (WbPreset    *preset,
     return FALSE;
 
   value = json_from_string (eq + 1, NULL);
+  if (value != NULL && !check_finite (value, path, error))
+    {
+      free_path (segs);
+      return FALSE;
+    }
   if (value == NULL)
     {
       /* Not JSON: a bare word such as a material or colormap name. */
@@ -438,15 +498,70 @@ out:
   return ok;
 }
 
+/* json-glib 1.6 prints a double with "%.17g" and appends ".0" when that
+ * has no '.', so 1e308 comes out as "1e+308.0", which no JSON parser
+ * reads.  Move such a ".0" before the exponent ("1.0e+308"); strings are
+ * left alone. */
+static char *
+fix_exponents (const char *text,
+               gsize      *length)
+{
+  GString *out = g_string_sized_new (strlen (text) + 16);
+  gboolean in_string = FALSE;
+
+  for (const char *c = text; *c; c++)
+    {
+      if (in_string)
+        {
+          g_string_append_c (out, *c);
+          if (*c == '\\' && c[1] != '\0')
+            g_string_append_c (out, *++c);
+          else if (*c == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (*c == '"')
+        {
+          in_string = TRUE;
+          g_string_append_c (out, *c);
+          continue;
+        }
+      if (*c == '-' || g_ascii_isdigit (*c))
+        {
+          gsize n = strspn (c, "0123456789+-.eE");
+          const char *e = memchr (c, 'e', n);
+          const char *dot = memchr (c, '.', n);
+
+          if (e != NULL && dot != NULL && dot > e && n >= 2 && c[n - 2] == '.' && c[n - 1] == '0')
+            {
+              g_string_append_len (out, c, e - c);
+              g_string_append (out, ".0");
+              g_string_append_len (out, e, (c + n - 2) - e);
+            }
+          else
+            g_string_append_len (out, c, n);
+          c += n - 1;
+          continue;
+        }
+      g_string_append_c (out, *c);
+    }
+  if (length)
+    *length = out->len;
+  return g_string_free (out, FALSE);
+}
+
 char *
 wb_preset_to_data (const WbPreset *preset,
                    gsize          *length)
 {
   g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autofree char *text = NULL;
+
   json_generator_set_pretty (gen, TRUE);
   json_generator_set_indent (gen, 2);
   json_generator_set_root (gen, preset->root);
-  return json_generator_to_data (gen, length);
+  text = json_generator_to_data (gen, NULL);
+  return fix_exponents (text, length);
 }
 
 gboolean

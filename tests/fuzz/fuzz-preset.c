@@ -44,6 +44,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       wb_fuzz_check_error (error);
       g_clear_error (&error);
     }
+  else
+    wb_guard_config_clear (&guard);
   solver = wb_preset_get_solver (preset, &error);
   if (solver == NULL)
     {

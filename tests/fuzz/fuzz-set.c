@@ -67,6 +67,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
       if (!wb_guard_config_from_preset (preset, &guard, &error))
         wb_fuzz_check_error (error);
+      else
+        wb_guard_config_clear (&guard);
       wb_fuzz_validate (preset);
     }
   return 0;

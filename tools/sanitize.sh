@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The whole test suite built with AddressSanitizer and UndefinedBehaviorSanitizer
+# in a build directory of its own.  Usage: tools/sanitize.sh [meson test args]
+# Environment: WB_SANITIZE_BUILDDIR (default _build-sanitize).
+# Ends with the line "N passed, N failed, N skipped" (tools/test-summary.py).
+#
+# Leaks: LeakSanitizer runs too.  Allocations that the OpenCL ICD loader,
+# PoCL and its LLVM keep for the life of the process are suppressed in
+# tools/lsan.supp (each entry says why); anything of ours is reported.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+builddir=${WB_SANITIZE_BUILDDIR:-_build-sanitize}
+
+if [ ! -f "$builddir/build.ninja" ]; then
+  meson setup "$builddir" -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dbuildtype=debugoptimized >"${TMPDIR:-/tmp}/wb-sanitize-setup.log" 2>&1 \
+    || { cat "${TMPDIR:-/tmp}/wb-sanitize-setup.log"; echo "0 passed, 1 failed"; exit 1; }
+fi
+if ! ninja -C "$builddir" >"$builddir/sanitize-build.log" 2>&1; then
+  grep -E "error|FAILED" "$builddir/sanitize-build.log" | head -n 30
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+supp="$PWD/tools/lsan.supp"
+# halt_on_error: a UBSan finding fails the test instead of scrolling by.
+# detect_odr_violation=0: GLib and json-glib are linked into both the
+# program and (through PoCL's LLVM) nothing of ours, but PoCL's own
+# plugins duplicate a few LLVM globals.
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=1:detect_odr_violation=0:${ASAN_OPTIONS_EXTRA:-}"
+export LSAN_OPTIONS="suppressions=$supp:print_suppressions=0"
+export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
+export G_SLICE=always-malloc
+export G_DEBUG=gc-friendly
+
+runner=()
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && command -v xvfb-run >/dev/null; then
+  runner=(xvfb-run -a -s "-screen 0 1600x1000x24")
+fi
+
+"${runner[@]}" meson test -C "$builddir" --print-errorlogs --num-processes 2 \
+  --timeout-multiplier 4 "$@"
+rc=$?
+python3 tools/test-summary.py "$builddir/meson-logs/testlog.json"
+summary_rc=$?
+[ $rc -eq 0 ] && [ $summary_rc -eq 0 ]
