@@ -422,6 +422,40 @@ wb_cl_set_arg (cl_kernel    kernel,
   return TRUE;
 }
 
+/* Fault injection for tests: $WAVEBENCH_FAULT_ENQUEUE=N[:CODE] makes the
+ * Nth kernel launch of the process, and every later one, fail with CODE
+ * (CL_OUT_OF_RESOURCES unless CL_MEM_OBJECT_ALLOCATION_FAILURE,
+ * CL_DEVICE_NOT_AVAILABLE or CL_INVALID_COMMAND_QUEUE is named), as a
+ * device that ran out of resources or was lost mid-run would. */
+static cl_int
+injected_launch_fault (void)
+{
+  static gsize once = 0;
+  static gint64 fail_at = -1;
+  static cl_int code = CL_OUT_OF_RESOURCES;
+  static gint launches = 0;
+
+  if (g_once_init_enter (&once))
+    {
+      const char *env = g_getenv ("WAVEBENCH_FAULT_ENQUEUE");
+      if (env != NULL && *env != '\0')
+        {
+          static const cl_int codes[] = { CL_OUT_OF_RESOURCES, CL_MEM_OBJECT_ALLOCATION_FAILURE,
+                                          CL_DEVICE_NOT_AVAILABLE, CL_INVALID_COMMAND_QUEUE };
+          char *end = NULL;
+          fail_at = g_ascii_strtoll (env, &end, 10);
+          if (end != NULL && *end == ':')
+            for (guint c = 0; c < G_N_ELEMENTS (codes); c++)
+              if (g_str_equal (end + 1, wb_cl_error_name (codes[c])))
+                code = codes[c];
+        }
+      g_once_init_leave (&once, 1);
+    }
+  if (fail_at <= 0)
+    return CL_SUCCESS;
+  return g_atomic_int_add (&launches, 1) + 1 >= fail_at ? code : CL_SUCCESS;
+}
+
 gboolean
 wb_cl_enqueue (WbClContext  *ctx,
                cl_kernel     kernel,
@@ -460,8 +494,10 @@ wb_cl_enqueue (WbClContext  *ctx,
       clGetKernelWorkGroupInfo (kernel, ctx->device->device, CL_KERNEL_WORK_GROUP_SIZE,
                                 sizeof launch->kernel_max_wg, &launch->kernel_max_wg, NULL);
     }
-  status = clEnqueueNDRangeKernel (ctx->queue, kernel, work_dim, NULL, global,
-                                   local ? loc : NULL, 0, NULL, event);
+  status = injected_launch_fault ();
+  if (status == CL_SUCCESS)
+    status = clEnqueueNDRangeKernel (ctx->queue, kernel, work_dim, NULL, global,
+                                     local ? loc : NULL, 0, NULL, event);
   if (status != CL_SUCCESS)
     {
       char name[128] = "";

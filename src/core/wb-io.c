@@ -16,7 +16,61 @@ struct _WbAtomicFile
   char *path;
   char *tmp_path;
   FILE *stream;
+  int   fd;
+  /* Fault injection (tests): $WAVEBENCH_IO_FAIL_AFTER=N makes writes past
+   * the first N bytes of every file fail with ENOSPC, as a full disk would. */
+  gint64 fail_after;     /* -1: off */
+  gint64 written;
+  int    write_errno;
 };
+
+static gint64
+io_fail_after (void)
+{
+  const char *env = g_getenv ("WAVEBENCH_IO_FAIL_AFTER");
+  char *end = NULL;
+  gint64 n;
+
+  if (env == NULL || *env == '\0')
+    return -1;
+  n = g_ascii_strtoll (env, &end, 10);
+  return end != env && *end == '\0' && n >= 0 ? n : -1;
+}
+
+static ssize_t
+limited_write (void       *cookie,
+               const char *buf,
+               size_t      size)
+{
+  WbAtomicFile *file = cookie;
+  size_t allowed = size;
+  ssize_t n;
+
+  if (file->written + (gint64) size > file->fail_after)
+    allowed = file->written < file->fail_after ? (size_t) (file->fail_after - file->written) : 0;
+  if (allowed == 0 && size > 0)
+    {
+      file->write_errno = ENOSPC;
+      errno = ENOSPC;
+      return -1;
+    }
+  n = write (file->fd, buf, allowed);
+  if (n < 0)
+    file->write_errno = errno;
+  else
+    file->written += n;
+  /* A short write: stdio may give up without asking again, so say why now. */
+  if (n >= 0 && (size_t) n < size)
+    file->write_errno = errno = ENOSPC;
+  return n;
+}
+
+static int
+limited_close (void *cookie)
+{
+  WbAtomicFile *file = cookie;
+  return close (file->fd);
+}
 
 static void
 set_io_error (GError    **error,
@@ -51,7 +105,15 @@ wb_atomic_file_open (const char  *path,
   file = g_new0 (WbAtomicFile, 1);
   file->path = g_strdup (path);
   file->tmp_path = g_steal_pointer (&tmpl);
-  file->stream = fdopen (fd, "wb");
+  file->fd = fd;
+  file->fail_after = io_fail_after ();
+  if (file->fail_after >= 0)
+    {
+      cookie_io_functions_t io = { NULL, limited_write, NULL, limited_close };
+      file->stream = fopencookie (file, "wb", io);
+    }
+  else
+    file->stream = fdopen (fd, "wb");
   if (file->stream == NULL)
     {
       int errsv = errno;
@@ -100,10 +162,10 @@ wb_atomic_file_commit (WbAtomicFile  *file,
   /* A write error (full disk) may surface only at flush, fsync or close:
    * check all three before the rename, so the old file survives. */
   if (ferror (file->stream))
-    errsv = EIO;
+    errsv = file->write_errno ? file->write_errno : EIO;
   if (errsv == 0 && fflush (file->stream) != 0)
-    errsv = errno;
-  if (errsv == 0 && fsync (fileno (file->stream)) != 0 && errno != EINVAL)
+    errsv = file->write_errno ? file->write_errno : errno;
+  if (errsv == 0 && fsync (file->fd) != 0 && errno != EINVAL)
     errsv = errno;
   if (fclose (file->stream) != 0 && errsv == 0)
     errsv = errno;
@@ -133,7 +195,7 @@ wb_file_write_atomic (const char  *path,
     return FALSE;
   if (length > 0 && fwrite (data, 1, length, file->stream) != length)
     {
-      set_io_error (error, errno ? errno : EIO, "cannot write", path);
+      set_io_error (error, file->write_errno ? file->write_errno : errno ? errno : EIO, "cannot write", path);
       wb_atomic_file_abort (file);
       return FALSE;
     }
