@@ -24,6 +24,7 @@
 
 #include "wb-error.h"
 #include "wb-io.h"
+#include "wb-launch.h"
 #include "wb-npy.h"
 #include "wb-sim.h"
 
@@ -960,6 +961,7 @@ typedef struct
   guint       cur;       /* T_buf[cur] holds the current temperature */
   gsize       local[3];
   gboolean    use_local;
+  WbKernelDebug *dbg;    /* kernel debugging state (wb-launch.h) */
 } BhteSim;
 
 static const char *bhte_field_names[] = { "T", "dose", "Q", "material", NULL };
@@ -978,6 +980,7 @@ bhte_free (WbSim *sim)
   WB_CL_RELEASE (s->q_buf, clReleaseMemObject);
   WB_CL_RELEASE (s->bh_buf, clReleaseMemObject);
   WB_CL_RELEASE (s->perf_buf, clReleaseMemObject);
+  g_clear_pointer (&s->dbg, wb_kernel_debug_free);
   g_clear_pointer (&s->T, g_free);
   g_clear_pointer (&s->T_next, g_free);
   g_clear_pointer (&s->dose, g_free);
@@ -1281,6 +1284,12 @@ cl_init (BhteSim     *s,
   s->local[0] = 32;
   s->local[1] = 8;
   s->local[2] = 1;
+  {
+    WbKernelConfig none = { 0 };
+    s->dbg = wb_kernel_debug_new ("bhte.cl", "bhte_step", "T", defines, 3, p->shape,
+                                  s->use_local ? s->local : NULL);
+    wb_kernel_debug_commit (s->dbg, &none, s->kernel);
+  }
   return wb_cl_finish (cl, error);
 }
 
@@ -1302,8 +1311,9 @@ cl_step (BhteSim *s,
       if (!wb_cl_set_arg (s->kernel, 0, sizeof (cl_mem), &s->T_buf[s->cur], error) ||
           !wb_cl_set_arg (s->kernel, 1, sizeof (cl_mem), &s->T_buf[1 - s->cur], error) ||
           !wb_cl_set_arg (s->kernel, 7, sizeof (float), &factor, error) ||
-          !wb_cl_enqueue (sim->cl, s->kernel, 3, p->shape,
-                          s->use_local ? s->local : NULL, NULL, NULL, error))
+          !wb_kernel_debug_sentinel (s->dbg, sim->cl, "T", s->T_buf[1 - s->cur],
+                                     bhte_n_cells (p), error) ||
+          !wb_kernel_debug_enqueue (s->dbg, sim->cl, error))
         return FALSE;
       s->cur = 1 - s->cur;
       sim->step++;
@@ -1400,6 +1410,46 @@ bhte_field_buffer (WbSim      *sim,
   return NULL;
 }
 
+/* Rebuilds the program for kernel debugging (wb-launch.h); the old
+ * program keeps running when the new one does not build. */
+static gboolean
+bhte_configure (WbSim                *sim,
+                const WbKernelConfig *config,
+                GError              **error)
+{
+  BhteSim *s = (BhteSim *) sim;
+  cl_program program = wb_kernel_debug_build (s->dbg, sim->cl, config, error);
+  cl_kernel kernel = NULL;
+
+  if (program == NULL)
+    return FALSE;
+  kernel = wb_cl_create_kernel (program, "bhte_step", error);
+  if (kernel == NULL ||
+      !wb_cl_set_arg (kernel, 2, sizeof (cl_mem), &s->dose_buf, error) ||
+      !wb_cl_set_arg (kernel, 3, sizeof (cl_mem), &s->map_buf, error) ||
+      !wb_cl_set_arg (kernel, 4, sizeof (cl_mem), &s->q_buf, error) ||
+      !wb_cl_set_arg (kernel, 5, sizeof (cl_mem), &s->bh_buf, error) ||
+      !wb_cl_set_arg (kernel, 6, sizeof (cl_mem), &s->perf_buf, error) ||
+      !wb_kernel_debug_bind_probes (s->dbg, sim->cl, config, kernel, 8, error))
+    {
+      WB_CL_RELEASE (kernel, clReleaseKernel);
+      clReleaseProgram (program);
+      return FALSE;
+    }
+  WB_CL_RELEASE (s->kernel, clReleaseKernel);
+  WB_CL_RELEASE (s->program, clReleaseProgram);
+  s->program = program;
+  s->kernel = kernel;
+  wb_kernel_debug_commit (s->dbg, config, kernel);
+  return TRUE;
+}
+
+static WbKernelDebug *
+bhte_kernel_debug (WbSim *sim)
+{
+  return ((BhteSim *) sim)->dbg;
+}
+
 static const WbSimClass bhte_class = {
   .name = "bhte",
   .free = bhte_free,
@@ -1408,6 +1458,8 @@ static const WbSimClass bhte_class = {
   .read_field = bhte_read_field,
   .read_traces = NULL,
   .field_buffer = bhte_field_buffer,
+  .configure = bhte_configure,
+  .kernel_debug = bhte_kernel_debug,
 };
 
 WbSim *

@@ -5,6 +5,7 @@
 
 #include "wb-error.h"
 #include "wb-guard.h"
+#include "wb-launch.h"
 #include "wb-sim.h"
 
 void
@@ -68,7 +69,7 @@ wb_sim_new (const WbPreset  *preset,
     return NULL;
   wb_guard_config_clear (&guard);
   stripped = wb_guard_strip_preset (preset);
-  return ctor (stripped ? stripped : preset, device, kernel_dir, FALSE, error);
+  return wb_kernel_config_new_sim (ctor, stripped ? stripped : preset, device, kernel_dir, error);
 }
 
 gboolean
@@ -88,6 +89,8 @@ wb_sim_validate (const WbPreset  *preset,
     return FALSE;
   wb_guard_config_clear (&guard);
   stripped = wb_guard_strip_preset (preset);
+  if (!wb_kernel_config_validate (stripped ? stripped : preset, &stripped, error))
+    return FALSE;
   /* Validation needs no device: parse against the reference backend. */
   devices = wb_device_list (NULL);
   ref = wb_device_lookup (devices, "reference", NULL, NULL);

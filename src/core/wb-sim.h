@@ -18,6 +18,9 @@ G_BEGIN_DECLS
 
 typedef struct _WbSim WbSim;
 typedef struct _WbSimClass WbSimClass;
+/* Kernel debugging (wb-launch.h). */
+struct _WbKernelConfig;
+struct _WbKernelDebug;
 
 /* A recorded time series (sensor or probe). */
 typedef struct
@@ -43,6 +46,13 @@ struct _WbSimClass
   /* Optional: the OpenCL buffer holding field @name (borrowed), whose first
    * n_cells * 4 bytes are the field in WbField layout (x fastest). */
   cl_mem    (*field_buffer) (WbSim *sim, const char *name);
+  /* Optional kernel debugging hooks (wb-launch.h), NULL when a solver has
+   * none: configure() rebuilds the solver's program with a kernel variant,
+   * probes or a local-size override, keeping the previous program (and
+   * the state) when the build fails; kernel_debug() gives the solver's
+   * debug state (main kernel, last launch, probe buffer, sentinel). */
+  gboolean  (*configure)    (WbSim *sim, const struct _WbKernelConfig *config, GError **error);
+  struct _WbKernelDebug *(*kernel_debug) (WbSim *sim);
 };
 
 struct _WbSim
