@@ -561,6 +561,15 @@ test_focused_preset (void)
   g_assert_cmpstr (sim->default_field, ==, "T");
   g_assert_cmpfloat (sim->bytes_per_cell, ==, 21.0);
 
+  /* display.field picks the default field */
+  {
+    const char *sets[] = { "display.field=\"dose\"", NULL };
+    g_autoptr(WbPreset) p = preset_with ("bhte-gaussian", sets);
+    g_autoptr(WbSim) g = new_sim (p, ref);
+    g_assert_cmpstr (g->default_field, ==, "dose");
+    g_assert_cmpfloat (g->bytes_per_cell, ==, 17.0);
+  }
+
   /* Layers along z at 0.5 mm: skin below 3 mm (k < 6), cortical bone to
    * 5 mm, trabecular to 8 mm, cortical to 10 mm, then brain. */
   m = read_field (sim, "material");

@@ -106,6 +106,8 @@ typedef struct
   double          pressure_scale;
 
   GArray         *timeline;           /* BhteSegment, or NULL: always on */
+
+  guint           display_field;      /* index into the field names */
 } BhteParams;
 
 static void
@@ -767,6 +769,9 @@ bhte_parse (const WbPreset *preset,
       (!wb_obj_get_string (display, "field", FALSE, fields, &field, error) ||
        !wb_obj_finish (display, error)))
     return FALSE;
+  for (guint f = 0; field && fields[f]; f++)
+    if (g_str_equal (field, fields[f]))
+      p->display_field = f;
 
   /* temperatures */
   p->body_temperature = 37.0;
@@ -1281,8 +1286,10 @@ cl_init (BhteSim     *s,
   clGetKernelWorkGroupInfo (s->kernel, sim->device->device, CL_KERNEL_WORK_GROUP_SIZE,
                             sizeof wg, &wg, NULL);
   s->use_local = sim->device->kind != WB_DEVICE_KIND_CPU && wg >= 256;
-  s->local[0] = 32;
-  s->local[1] = 8;
+  /* 64 x 4: two warps along x read whole cache lines; on an H200 at 256^3
+   * the sizes from 32 x 4 to 256 x 1 are within 3% of each other. */
+  s->local[0] = 64;
+  s->local[1] = 4;
   s->local[2] = 1;
   {
     WbKernelConfig none = { 0 };
@@ -1494,7 +1501,8 @@ wb_bhte_new (const WbPreset *preset,
   sim->step = 0;
   sim->total_steps = s->p.steps;
   sim->field_names = bhte_field_names;
-  sim->default_field = "T";
+  /* the same order as the parser's list of display fields */
+  sim->default_field = bhte_field_names[s->p.display_field];
   /* Minimal traffic per cell and step, each input read once and each
    * output written once: T read 4 + T write 4 + dose read 4 + dose write 4
    * + material 1, + source 4 when there is one = 17 or 21 bytes.
