@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine (see gpu-kit.sh): registers NVIDIA's OpenCL,
+# points the Vulkan and EGL loaders at NVIDIA's drivers, then runs the
+# proof on bhte and vwe.  Logs and PNGs go to $OUT (or /tmp/out).
+set -uo pipefail
+OUT=${OUT:-/tmp/out}
+mkdir -p "$OUT"
+for f in .gl/*.deb; do dpkg -x "$f" /; done
+ldconfig
+export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+ocl=$(find /usr/local/nvidia /usr/lib /usr/lib64 -name 'libnvidia-opencl.so.1' 2>/dev/null | head -1)
+mkdir -p /etc/OpenCL/vendors
+echo "${ocl:-libnvidia-opencl.so.1}" > /etc/OpenCL/vendors/nvidia.icd
+export LD_LIBRARY_PATH="$PWD/.dev-interop/lib:${ocl:+$(dirname "$ocl"):}/usr/local/nvidia/lib64:/usr/local/nvidia/lib"
+nvidia-smi -L
+P=.dev-interop/bin/wb-interop-proof
+run () {
+  local name=$1; shift
+  echo "=== $name: $*"
+  timeout 60 "$P" "$@" > "$OUT/$name.log" 2>&1
+  echo "exit $?" >> "$OUT/$name.log"
+  cat "$OUT/$name.log"
+}
+run bhte64 -p bhte-focused-ultrasound --slice 44 -n 300 -k 10 --out "$OUT"
+run vwe96 -p vwe-homogeneous-3d -n 200 -k 10 --checks 2
+run bhte256 -p bhte-focused-ultrasound --set 'grid.shape=[256,256,256]' --slice 44 -n 200 -k 10 --checks 2
+run vwe2d -p vwe-point-source-2d --set 'grid.shape=[2048,2048]' -n 200 -k 10 --checks 2
+WAVEBENCH_DISPLAY_PATH=host-copy run bhte64-forced-host -p bhte-focused-ultrasound --slice 44 -n 100 -k 10 --checks 1 --no-compare
+grep -h RESULT "$OUT"/*.log
