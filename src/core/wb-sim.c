@@ -6,6 +6,7 @@
 #include "wb-error.h"
 #include "wb-guard.h"
 #include "wb-launch.h"
+#include "wb-launch.h"
 #include "wb-sim.h"
 
 void
