@@ -971,7 +971,6 @@ static const Command commands[] = {
   { "bench", cmd_bench, "Benchmark a solver (bhte, vwe, pstm, all)" },
   { "presets", cmd_presets, "List the bundled presets" },
   { "debug", wb_cli_debug, "Kernel debugging: coverage, probes, diff, launch" },
-  { "debug", wb_cli_debug, "Kernel debugging: coverage, probes, diff, launch" },
 #ifdef WB_HAVE_PSTM_CLI
   { "synth", wb_cli_synth, "Write synthetic seismic data as SEG-Y" },
   { "migrate", wb_cli_migrate, "Kirchhoff pre-stack time migration of a SEG-Y file" },

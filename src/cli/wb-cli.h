@@ -5,4 +5,3 @@ int wb_cli_synth      (int argc, char **argv);
 int wb_cli_migrate    (int argc, char **argv);
 int wb_cli_bench_pstm (int argc, char **argv);
 int wb_cli_debug      (int argc, char **argv);
-int wb_cli_debug      (int argc, char **argv);

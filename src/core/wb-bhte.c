@@ -25,7 +25,6 @@
 #include "wb-error.h"
 #include "wb-io.h"
 #include "wb-launch.h"
-#include "wb-launch.h"
 #include "wb-npy.h"
 #include "wb-sim.h"
 
@@ -1298,12 +1297,6 @@ cl_init (BhteSim     *s,
                                   s->use_local ? s->local : NULL);
     wb_kernel_debug_commit (s->dbg, &none, s->kernel);
   }
-  {
-    WbKernelConfig none = { 0 };
-    s->dbg = wb_kernel_debug_new ("bhte.cl", "bhte_step", "T", defines, 3, p->shape,
-                                  s->use_local ? s->local : NULL);
-    wb_kernel_debug_commit (s->dbg, &none, s->kernel);
-  }
   return wb_cl_finish (cl, error);
 }
 
@@ -1422,46 +1415,6 @@ bhte_field_buffer (WbSim      *sim,
   if (g_str_equal (name, "dose"))
     return s->dose_buf;
   return NULL;
-}
-
-/* Rebuilds the program for kernel debugging (wb-launch.h); the old
- * program keeps running when the new one does not build. */
-static gboolean
-bhte_configure (WbSim                *sim,
-                const WbKernelConfig *config,
-                GError              **error)
-{
-  BhteSim *s = (BhteSim *) sim;
-  cl_program program = wb_kernel_debug_build (s->dbg, sim->cl, config, error);
-  cl_kernel kernel = NULL;
-
-  if (program == NULL)
-    return FALSE;
-  kernel = wb_cl_create_kernel (program, "bhte_step", error);
-  if (kernel == NULL ||
-      !wb_cl_set_arg (kernel, 2, sizeof (cl_mem), &s->dose_buf, error) ||
-      !wb_cl_set_arg (kernel, 3, sizeof (cl_mem), &s->map_buf, error) ||
-      !wb_cl_set_arg (kernel, 4, sizeof (cl_mem), &s->q_buf, error) ||
-      !wb_cl_set_arg (kernel, 5, sizeof (cl_mem), &s->bh_buf, error) ||
-      !wb_cl_set_arg (kernel, 6, sizeof (cl_mem), &s->perf_buf, error) ||
-      !wb_kernel_debug_bind_probes (s->dbg, sim->cl, config, kernel, 8, error))
-    {
-      WB_CL_RELEASE (kernel, clReleaseKernel);
-      clReleaseProgram (program);
-      return FALSE;
-    }
-  WB_CL_RELEASE (s->kernel, clReleaseKernel);
-  WB_CL_RELEASE (s->program, clReleaseProgram);
-  s->program = program;
-  s->kernel = kernel;
-  wb_kernel_debug_commit (s->dbg, config, kernel);
-  return TRUE;
-}
-
-static WbKernelDebug *
-bhte_kernel_debug (WbSim *sim)
-{
-  return ((BhteSim *) sim)->dbg;
 }
 
 /* Rebuilds the program for kernel debugging (wb-launch.h); the old

@@ -6,7 +6,6 @@
 #include "wb-error.h"
 #include "wb-guard.h"
 #include "wb-launch.h"
-#include "wb-launch.h"
 #include "wb-sim.h"
 
 void

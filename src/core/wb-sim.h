@@ -21,9 +21,6 @@ typedef struct _WbSimClass WbSimClass;
 /* Kernel debugging (wb-launch.h). */
 struct _WbKernelConfig;
 struct _WbKernelDebug;
-/* Kernel debugging (wb-launch.h). */
-struct _WbKernelConfig;
-struct _WbKernelDebug;
 
 /* A recorded time series (sensor or probe). */
 typedef struct
