@@ -766,14 +766,15 @@ wb_cli_bench_pstm (int argc, char **argv)
 {
   g_autofree char *backend = NULL;
   g_autofree char *kernels = NULL;
-  int midpoints = 48, outputs = 48, samples = 500, offsets = 4;
-  double aperture = 600;
+  int midpoints = 48, outputs = 0, samples = 500, offsets = 4;
+  double aperture = 600, seconds = 2;
   gboolean json = FALSE;
   GOptionEntry entries[] = {
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend, "Backend id or auto", "ID" },
     { "midpoints", 'm', 0, G_OPTION_ARG_INT, &midpoints, "Midpoints per axis (default 48)", "N" },
     { "offsets", 0, 0, G_OPTION_ARG_INT, &offsets, "Offsets per midpoint (default 4, 0..1200 m)", "N" },
-    { "outputs", 'g', 0, G_OPTION_ARG_INT, &outputs, "Output columns per axis (default 48)", "N" },
+    { "outputs", 'g', 0, G_OPTION_ARG_INT, &outputs, "Output columns per axis (default: from 8, doubled until a run lasts a third of --seconds)", "N" },
+    { "seconds", 's', 0, G_OPTION_ARG_DOUBLE, &seconds, "Target duration of the measured run (default 2)", "S" },
     { "samples", 'n', 0, G_OPTION_ARG_INT, &samples, "Samples per trace and per output column (default 500)", "NS" },
     { "aperture", 0, 0, G_OPTION_ARG_DOUBLE, &aperture, "Largest aperture radius, m (default 600)", "M" },
     { "kernels", 'k', 0, G_OPTION_ARG_FILENAME, &kernels, "Load kernels from this directory", "DIR" },
@@ -800,8 +801,10 @@ wb_cli_bench_pstm (int argc, char **argv)
     return 2;
   if (argc != 1)
     return usage ("bench pstm: unexpected argument '%s'", argv[1]);
-  if (midpoints < 1 || outputs < 1 || samples < 2 || offsets < 1 || offsets > 64 || aperture <= 0)
-    return usage ("bench pstm: --midpoints, --outputs >= 1, --samples >= 2, --offsets 1..64, --aperture > 0");
+  if (midpoints < 1 || outputs < 0 || outputs > 4096 || samples < 2 || offsets < 1 || offsets > 64
+      || aperture <= 0 || seconds <= 0)
+    return usage ("bench pstm: --midpoints >= 1, --outputs 1..4096, --samples >= 2, --offsets 1..64, "
+                  "--aperture > 0, --seconds > 0");
 
   all = wb_device_list (&notice);
   device = wb_device_lookup (all, backend ? backend : "auto", NULL, &error);
@@ -832,25 +835,35 @@ wb_cli_bench_pstm (int argc, char **argv)
   wb_pstm_params_init (&pp);
   if (!wb_pstm_params_auto_grid (&pp, input, 0, 0, &error))
     return fail (g_steal_pointer (&error));
-  pp.dx = pp.dy = (midpoints - 1) * 25.0 / MAX (outputs - 1, 1);
-  pp.nx = pp.ny = outputs;
   pp.aperture_max = aperture;
   velocity = wb_velocity_new_constant (2000);
 
-  /* A first small run builds (and caches) the program. */
+  /* A first small run builds (and caches) the program; then the output
+   * grid doubles per axis until a run lasts a third of the target, so
+   * that fixed costs (trace pre-filtering and upload) do not dominate a
+   * fast device's figure. */
   {
-    WbPstmParams warm = pp;
-    g_autoptr(WbPstmJob) wj = NULL;
+    gboolean calibrate = outputs == 0;
+    int n = 1;
 
-    warm.nx = warm.ny = 1;
-    wj = wb_pstm_job_new (input, &warm, velocity, devices, kernels, &error);
-    if (wj == NULL || !wb_pstm_job_run (wj, NULL, &error))
-      return fail (g_steal_pointer (&error));
+    for (;;)
+      {
+        g_clear_pointer (&job, wb_pstm_job_free);
+        pp.nx = pp.ny = n;
+        pp.dx = pp.dy = (midpoints - 1) * 25.0 / MAX (n - 1, 1);
+        job = wb_pstm_job_new (input, &pp, velocity, devices, kernels, &error);
+        if (job == NULL || !wb_pstm_job_run (job, NULL, &error))
+          return fail (g_steal_pointer (&error));
+        wb_pstm_job_get_stats (job, &st);
+        if (n == 1)
+          n = calibrate ? 8 : outputs;      /* after the warm-up */
+        else if (calibrate && st.seconds < seconds / 3 && n < 256)
+          n *= 2;
+        else
+          break;
+      }
+    outputs = n;
   }
-  job = wb_pstm_job_new (input, &pp, velocity, devices, kernels, &error);
-  if (job == NULL || !wb_pstm_job_run (job, NULL, &error))
-    return fail (g_steal_pointer (&error));
-  wb_pstm_job_get_stats (job, &st);
   wall_rate = st.seconds > 0 ? st.contributions / st.seconds : 0;
   kernel_rate = st.kernel_seconds > 0 ? st.contributions / st.kernel_seconds : wall_rate;
 
@@ -868,6 +881,10 @@ wb_cli_bench_pstm (int argc, char **argv)
       json_builder_add_string_value (b, device->name);
       json_builder_set_member_name (b, "build_options");
       json_builder_add_string_value (b, WB_CL_BUILD_OPTIONS);
+      json_builder_set_member_name (b, "outputs");
+      json_builder_add_int_value (b, outputs);
+      json_builder_set_member_name (b, "samples");
+      json_builder_add_int_value (b, samples);
       json_builder_set_member_name (b, "traces");
       json_builder_add_int_value (b, st.traces);
       json_builder_set_member_name (b, "contributions");
@@ -892,9 +909,9 @@ wb_cli_bench_pstm (int argc, char **argv)
       g_print ("%s\n", s);
     }
   else
-    g_print ("pstm  %-12s %u tiles  %" G_GUINT64_FORMAT " traces  %.3g contributions (%.3g live) in %.3f s:  "
+    g_print ("pstm  %-12s %dx%dx%d  %u tiles  %" G_GUINT64_FORMAT " traces  %.3g contributions (%.3g live) in %.3f s:  "
              "%.4g contributions/s  (%.4g in kernels)  %.4g traces/s\n",
-             device->id, wb_pstm_job_n_tiles (job), st.traces, (double) st.contributions,
+             device->id, outputs, outputs, samples, wb_pstm_job_n_tiles (job), st.traces, (double) st.contributions,
              (double) st.live_contributions, st.seconds, wall_rate, kernel_rate,
              st.seconds > 0 ? st.traces / st.seconds : 0);
   return 0;

@@ -484,6 +484,9 @@ struct _WbPstmJob
   Tile         *tiles;
   guint         batch_max;
   guint         aa_pad;          /* padding of the integrated traces, samples */
+  guint32      *bucket_start;    /* [n_tiles + 1] into bucket_traces */
+  guint32      *bucket_traces;   /* trace indices by home tile, file order */
+  guint         reach_x, reach_y;
   guint8        fingerprint[32];
 
   WbField      *image;
@@ -542,79 +545,87 @@ trace_near_tile (const WbPstmJob *job, gsize t, const Tile *tile)
   return dd <= job->gather_radius * job->gather_radius;
 }
 
-/* Range of tiles whose columns the aperture disc of trace @t may touch,
- * widened by one tile for rounding; trace_near_tile() decides. */
-static gboolean
-trace_tile_range (const WbPstmJob *job, gsize t, int *tx, int *ty)
+/* Traces are bucketed by the tile holding (or, outside the grid, nearest
+ * to) their midpoint, in file order within a bucket: a tile then looks only
+ * at the buckets within reach of its aperture instead of every trace. */
+static void
+bucket_traces (WbPstmJob *job)
 {
   const WbSegyGeometry *g = job->input->geom;
   const WbPstmParams *p = &job->params;
-  double m[2] = { 0.5 * ((double) g->sx[t] + g->rx[t]),
-                  0.5 * ((double) g->sy[t] + g->ry[t]) };
-  double first[2] = { job->col_x[0], job->col_y[0] };
-  double d[2] = { p->dx, p->dy };
-  guint size[2] = { job->tile_nx, job->tile_ny };
-  int ntiles[2] = { (int) job->ntx, (int) job->nty };
-  int *out[2] = { tx, ty };
+  g_autofree guint32 *home = g_new (guint32, g->n_traces);
+  g_autofree guint32 *fill = NULL;
 
-  for (int a = 0; a < 2; a++)
+  job->bucket_start = g_new0 (guint32, job->n_tiles + 1);
+  job->bucket_traces = g_new (guint32, g->n_traces);
+  for (gsize t = 0; t < g->n_traces; t++)
     {
-      double lo = floor ((m[a] - job->gather_radius - first[a]) / d[a] / size[a]) - 1;
-      double hi = floor ((m[a] + job->gather_radius - first[a]) / d[a] / size[a]) + 1;
-      lo = MAX (lo, 0);
-      hi = MIN (hi, ntiles[a] - 1);
-      if (lo > hi)
-        return FALSE;
-      out[a][0] = (int) lo;
-      out[a][1] = (int) hi;
+      double mx = 0.5 * ((double) g->sx[t] + g->rx[t]);
+      double my = 0.5 * ((double) g->sy[t] + g->ry[t]);
+      double fi = floor ((mx - job->col_x[0]) / p->dx + 0.5);
+      double fj = floor ((my - job->col_y[0]) / p->dy + 0.5);
+      guint i = (guint) CLAMP (fi, 0, p->nx - 1);
+      guint j = (guint) CLAMP (fj, 0, p->ny - 1);
+
+      home[t] = (j / job->tile_ny) * job->ntx + i / job->tile_nx;
+      job->bucket_start[home[t] + 1]++;
     }
-  return TRUE;
+  for (guint b = 0; b < job->n_tiles; b++)
+    job->bucket_start[b + 1] += job->bucket_start[b];
+  fill = g_memdup2 (job->bucket_start, sizeof (guint32) * job->n_tiles);
+  for (gsize t = 0; t < g->n_traces; t++)
+    job->bucket_traces[fill[home[t]]++] = (guint32) t;
+  /* Tiles to look at on each side: one more than the radius spans. */
+  job->reach_x = (guint) ceil (job->gather_radius / (job->tile_nx * p->dx)) + 1;
+  job->reach_y = (guint) ceil (job->gather_radius / (job->tile_ny * p->dy)) + 1;
+}
+
+static int
+compare_u32 (gconstpointer a, gconstpointer b)
+{
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+  return (x > y) - (x < y);
+}
+
+/* The traces of tile @index, ascending (file order: every output sample
+ * adds its traces in that order, whatever the tiling).  With @list NULL,
+ * only counts them. */
+static gsize
+gather_tile (const WbPstmJob *job, guint index, GArray *list)
+{
+  const Tile *tile = &job->tiles[index];
+  guint tx = index % job->ntx, ty = index / job->ntx;
+  guint a0 = tx > job->reach_x ? tx - job->reach_x : 0;
+  guint b0 = ty > job->reach_y ? ty - job->reach_y : 0;
+  guint a1 = MIN (tx + job->reach_x, job->ntx - 1);
+  guint b1 = MIN (ty + job->reach_y, job->nty - 1);
+  gsize n = 0;
+
+  for (guint b = b0; b <= b1; b++)
+    for (guint a = a0; a <= a1; a++)
+      {
+        guint bucket = b * job->ntx + a;
+        for (guint32 k = job->bucket_start[bucket]; k < job->bucket_start[bucket + 1]; k++)
+          {
+            guint32 t = job->bucket_traces[k];
+            if (!trace_near_tile (job, t, tile))
+              continue;
+            n++;
+            if (list != NULL)
+              g_array_append_val (list, t);
+          }
+      }
+  if (list != NULL)
+    g_array_sort (list, compare_u32);
+  return n;
 }
 
 static void
 plan_tiles (WbPstmJob *job)
 {
-  const WbSegyGeometry *g = job->input->geom;
-
-  for (gsize t = 0; t < g->n_traces; t++)
-    {
-      int tx[2], ty[2];
-
-      if (!trace_tile_range (job, t, tx, ty))
-        continue;
-      for (int b = ty[0]; b <= ty[1]; b++)
-        for (int a = tx[0]; a <= tx[1]; a++)
-          {
-            Tile *tile = &job->tiles[b * job->ntx + a];
-            if (trace_near_tile (job, t, tile))
-              tile->n_traces++;
-          }
-    }
-}
-
-/* The traces of @tile, ascending. */
-static GArray *
-gather_tile (const WbPstmJob *job, guint index)
-{
-  const WbSegyGeometry *g = job->input->geom;
-  const Tile *tile = &job->tiles[index];
-  guint tx = index % job->ntx, ty = index / job->ntx;
-  GArray *list = g_array_sized_new (FALSE, FALSE, sizeof (guint32), tile->n_traces);
-
-  for (gsize t = 0; t < g->n_traces; t++)
-    {
-      int rx[2], ry[2];
-      guint32 v = (guint32) t;
-
-      if (!trace_tile_range (job, t, rx, ry)
-          || (int) tx < rx[0] || (int) tx > rx[1]
-          || (int) ty < ry[0] || (int) ty > ry[1]
-          || !trace_near_tile (job, t, tile))
-        continue;
-      g_array_append_val (list, v);
-    }
-  g_assert (list->len == tile->n_traces);
-  return list;
+  bucket_traces (job);
+  for (guint i = 0; i < job->n_tiles; i++)
+    job->tiles[i].n_traces = gather_tile (job, i, NULL);
 }
 
 static void
@@ -867,9 +878,16 @@ wb_pstm_job_new (WbPstmInput        *input,
     }
   else
     {
-      guint side = (guint) MAX (1, floor (sqrt ((double) columns)));
-      job->tile_nx = MIN (side, p->nx);
-      job->tile_ny = (guint) MIN ((guint64) p->ny, MAX (1, columns / job->tile_nx));
+      /* Square tiles as large as the budget allows, but not much wider
+       * than the aperture: every trace gathered by a tile is evaluated for
+       * every one of its samples, so tiles far wider than the aperture
+       * spend most of the work on traces out of reach. */
+      double side = MAX (1, floor (sqrt ((double) columns)));
+      double reach = MAX (8, ceil (2 * job->gather_radius / MIN (p->dx, p->dy)));
+
+      side = MIN (side, reach);
+      job->tile_nx = (guint) MIN (side, p->nx);
+      job->tile_ny = (guint) MIN ((double) p->ny, MAX (1, MIN (side, (double) (columns / job->tile_nx))));
     }
   job->ntx = (p->nx + job->tile_nx - 1) / job->tile_nx;
   job->nty = (p->ny + job->tile_ny - 1) / job->tile_ny;
@@ -921,6 +939,8 @@ wb_pstm_job_free (WbPstmJob *job)
   g_free (job->col_x);
   g_free (job->col_y);
   g_free (job->tiles);
+  g_free (job->bucket_start);
+  g_free (job->bucket_traces);
   g_clear_pointer (&job->image, wb_field_unref);
   g_clear_pointer (&job->fold, wb_field_unref);
   g_clear_error (&job->error);
@@ -1068,6 +1088,8 @@ typedef struct
   cl_kernel     kernel;
   cl_mem        d_image, d_fold, d_columns, d_otab, d_geom, d_first, d_traces, d_integ;
 
+  gsize         local[2];     /* work-group: along time, one column */
+
   /* Host batch */
   guint         batch_cap;
   float        *raw;          /* one trace */
@@ -1149,6 +1171,13 @@ worker_setup (Worker *w, GError **error)
                                                 p->spreading ? 1 : 0,
                                                 p->antialias ? 1 : 0, job->aa_pad);
     gsize tile_bytes = max_columns * p->nt * sizeof (float);
+
+    /* Work-groups along a column's times share its trace reads; 64
+     * work-items, or the power of two covering a short column. */
+    w->local[0] = 1;
+    while (w->local[0] < 64 && w->local[0] < p->nt)
+      w->local[0] *= 2;
+    w->local[1] = 1;
 
     w->cl = wb_cl_context_new (w->device, error);
     if (w->cl == NULL)
@@ -1348,6 +1377,9 @@ worker_run_batch (Worker *w, guint ncol, guint ntr, double *seconds, GError **er
       RefBatch rb = { w, ncol, ntr };
       wb_parallel_for (ncol, reference_columns, &rb);
       *seconds = now_s () - start;
+      g_mutex_lock (&job->lock);
+      job->kernel_seconds += *seconds;
+      g_mutex_unlock (&job->lock);
       return TRUE;
     }
   else
@@ -1379,7 +1411,7 @@ worker_run_batch (Worker *w, guint ncol, guint ntr, double *seconds, GError **er
           || !wb_cl_set_arg (w->kernel, 10, sizeof (float), &inv_dt, error)
           || !wb_cl_set_arg (w->kernel, 11, sizeof (float), &aa_scale, error))
         return FALSE;
-      if (!wb_cl_enqueue (w->cl, w->kernel, 2, cells, NULL, NULL, &event, error))
+      if (!wb_cl_enqueue (w->cl, w->kernel, 2, cells, w->local, NULL, &event, error))
         return FALSE;
       ok = wb_cl_finish (w->cl, error);
       if (ok)
@@ -1458,11 +1490,15 @@ worker_do_tile (Worker *w, guint index, GError **error)
   Tile *tile = &job->tiles[index];
   guint ncol = tile->ni * tile->nj;
   gsize tile_samples = (gsize) ncol * p->nt;
-  g_autoptr(GArray) list = gather_tile (job, index);
-  const guint32 *indices = (const guint32 *) list->data;
+  g_autoptr(GArray) list = g_array_sized_new (FALSE, FALSE, sizeof (guint32), tile->n_traces);
+  const guint32 *indices;
   guint batch = p->batch_traces > 0 ? job->batch_max : MIN (64, job->batch_max);
   gsize done = 0;
   guint64 live = 0;
+
+  gather_tile (job, index, list);
+  g_assert (list->len == tile->n_traces);
+  indices = (const guint32 *) list->data;
 
   for (guint b = 0; b < tile->nj; b++)
     for (guint a = 0; a < tile->ni; a++)
