@@ -1,0 +1,855 @@
+#define G_LOG_DOMAIN "wb-field-view"
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <epoxy/gl.h>
+#include <glib/gi18n.h>
+
+#include "wb-field-view.h"
+#include "wb-render.h"
+
+#define MARGIN 8.0
+
+struct _WbFieldView
+{
+  GtkGLArea   parent_instance;
+
+  /* Owned */
+  WbField    *field;
+  WbField    *slice;
+  WbField    *material;
+  WbField    *material_slice;
+  WbColormap  cmap;
+  gboolean    fixed_range;
+  double      fixed_min, fixed_max;
+  double      vmin, vmax;           /* in use */
+  guint       slice_axis;
+  gssize      slice_index;          /* -1: middle */
+  gsize       slice_resolved;
+  gboolean    show_outline;
+  double      zoom;
+  double      pan_x, pan_y;         /* widget pixels */
+  double      drag_pan_x, drag_pan_y;
+  gboolean    dragged;
+  double      pointer_x, pointer_y;
+  gboolean    pointer_inside;
+  guint64     frames_drawn;
+
+  /* GL objects, valid between realize and unrealize */
+  guint       program;
+  guint       vao, vbo;
+  guint       tex_field, tex_cmap, tex_material;
+  int         u_rect, u_range, u_size, u_outline, u_field, u_cmap, u_material;
+  gboolean    field_dirty, cmap_dirty, material_dirty;
+};
+
+G_DEFINE_FINAL_TYPE (WbFieldView, wb_field_view, GTK_TYPE_GL_AREA)
+
+enum {
+  SIGNAL_CELL_CLICKED,
+  SIGNAL_HOVER_CHANGED,
+  SIGNAL_VIEW_CHANGED,
+  SIGNAL_RANGE_CHANGED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+/* --- geometry ----------------------------------------------------------- */
+
+/* The axes of the slice: horizontal (a0) and vertical (a1) field axes. */
+static void
+slice_axes (WbFieldView *self, guint *a0, guint *a1)
+{
+  if (self->field == NULL || self->field->ndim < 3)
+    {
+      *a0 = 0;
+      *a1 = 1;
+      return;
+    }
+  switch (self->slice_axis)
+    {
+    case 0: *a0 = 1; *a1 = 2; break;
+    case 1: *a0 = 0; *a1 = 2; break;
+    default: *a0 = 0; *a1 = 1; break;
+    }
+}
+
+/* Where the field is drawn, in widget coordinates (y down). */
+static gboolean
+field_rect (WbFieldView *self, double *x0, double *y0, double *w, double *h)
+{
+  double W = gtk_widget_get_width (GTK_WIDGET (self));
+  double H = gtk_widget_get_height (GTK_WIDGET (self));
+  double ex, ey, s;
+  guint a0, a1;
+
+  if (self->slice == NULL || W <= 2 * MARGIN || H <= 2 * MARGIN)
+    return FALSE;
+  slice_axes (self, &a0, &a1);
+  ex = self->slice->shape[0] * (self->field->spacing[a0] > 0 ? self->field->spacing[a0] : 1);
+  ey = self->slice->shape[1] * (self->field->spacing[a1] > 0 ? self->field->spacing[a1] : 1);
+  s = MIN ((W - 2 * MARGIN) / ex, (H - 2 * MARGIN) / ey) * self->zoom;
+  *w = ex * s;
+  *h = ey * s;
+  *x0 = W / 2 + self->pan_x - *w / 2;
+  *y0 = H / 2 + self->pan_y - *h / 2;
+  return TRUE;
+}
+
+gboolean
+wb_field_view_pick (WbFieldView *self,
+                    double       x,
+                    double       y,
+                    gsize       *cell,
+                    float       *value)
+{
+  double x0, y0, w, h, u, v;
+  gsize ci, cj;
+  guint a0, a1;
+
+  g_return_val_if_fail (WB_IS_FIELD_VIEW (self), FALSE);
+
+  if (!field_rect (self, &x0, &y0, &w, &h))
+    return FALSE;
+  u = (x - x0) / w * self->slice->shape[0];
+  v = (y0 + h - y) / h * self->slice->shape[1];
+  if (u < 0 || v < 0 || u >= self->slice->shape[0] || v >= self->slice->shape[1])
+    return FALSE;
+  ci = (gsize) u;
+  cj = (gsize) v;
+  slice_axes (self, &a0, &a1);
+  cell[0] = cell[1] = cell[2] = 0;
+  cell[a0] = ci;
+  cell[a1] = cj;
+  if (self->field->ndim >= 3)
+    cell[self->slice_axis] = self->slice_resolved;
+  if (value)
+    *value = self->field->data[wb_field_index (self->field, cell[0], cell[1], cell[2])];
+  return TRUE;
+}
+
+gboolean
+wb_field_view_cell_to_widget (WbFieldView *self,
+                              const gsize *cell,
+                              double      *x,
+                              double      *y)
+{
+  double x0, y0, w, h;
+  guint a0, a1;
+
+  g_return_val_if_fail (WB_IS_FIELD_VIEW (self), FALSE);
+
+  if (!field_rect (self, &x0, &y0, &w, &h))
+    return FALSE;
+  if (self->field->ndim >= 3 && cell[self->slice_axis] != self->slice_resolved)
+    return FALSE;
+  slice_axes (self, &a0, &a1);
+  *x = x0 + (cell[a0] + 0.5) / self->slice->shape[0] * w;
+  *y = y0 + h - (cell[a1] + 0.5) / self->slice->shape[1] * h;
+  return TRUE;
+}
+
+static char *
+format_value (double v)
+{
+  if (!isfinite (v))
+    return g_strdup (isnan (v) ? "NaN" : (v > 0 ? "+Inf" : "-Inf"));
+  if (v != 0 && (fabs (v) >= 1e5 || fabs (v) < 1e-3))
+    return g_strdup_printf ("%.4e", v);
+  return g_strdup_printf ("%.4f", v);
+}
+
+char *
+wb_field_view_readout (WbFieldView *self,
+                       double       x,
+                       double       y)
+{
+  gsize cell[3];
+  float value;
+  GString *s;
+  g_autofree char *vs = NULL;
+  static const char *axis_names[] = { "x", "y", "z" };
+  static const char *index_names[] = { "i", "j", "k" };
+  guint n;
+
+  g_return_val_if_fail (WB_IS_FIELD_VIEW (self), NULL);
+
+  if (!wb_field_view_pick (self, x, y, cell, &value))
+    return NULL;
+  n = MAX (self->field->ndim, 2);
+  s = g_string_new (NULL);
+  for (guint a = 0; a < n; a++)
+    g_string_append_printf (s, "%s %" G_GSIZE_FORMAT "  ", index_names[a], cell[a]);
+  g_string_append (s, "  ");
+  for (guint a = 0; a < n; a++)
+    g_string_append_printf (s, "%s %.2f mm  ", axis_names[a],
+                            1e3 * (self->field->origin[a] + cell[a] * self->field->spacing[a]));
+  vs = format_value (value);
+  g_string_append_printf (s, "  %s %s %s", self->field->name, vs,
+                          self->field->units ? self->field->units : "");
+  return g_string_free (s, FALSE);
+}
+
+/* --- state -------------------------------------------------------------- */
+
+static void
+update_range (WbFieldView *self)
+{
+  WbRenderOptions opts;
+  double vmin = 0, vmax = 1;
+
+  if (self->field != NULL)
+    {
+      wb_render_options_init (&opts);
+      opts.colormap = self->cmap;
+      opts.fixed_range = self->fixed_range;
+      opts.vmin = self->fixed_min;
+      opts.vmax = self->fixed_max;
+      wb_render_range (self->field, &opts, &vmin, &vmax);
+    }
+  if (vmin != self->vmin || vmax != self->vmax)
+    {
+      self->vmin = vmin;
+      self->vmax = vmax;
+      g_signal_emit (self, signals[SIGNAL_RANGE_CHANGED], 0);
+    }
+}
+
+static WbField *
+make_slice (WbFieldView *self, WbField *field)
+{
+  g_autoptr(GError) error = NULL;
+  WbField *slice;
+
+  if (field == NULL)
+    return NULL;
+  if (field->ndim < 3)
+    return wb_field_ref (field);
+  slice = wb_field_slice (field, self->slice_axis, self->slice_resolved, &error);
+  if (slice == NULL)
+    g_warning ("slice: %s", error->message);
+  return slice;
+}
+
+static void
+update_slice (WbFieldView *self)
+{
+  g_clear_pointer (&self->slice, wb_field_unref);
+  g_clear_pointer (&self->material_slice, wb_field_unref);
+  if (self->field != NULL && self->field->ndim >= 3)
+    {
+      gsize n = self->field->shape[self->slice_axis];
+
+      if (self->slice_index < 0 || (gsize) self->slice_index >= n)
+        self->slice_resolved = n / 2;
+      else
+        self->slice_resolved = self->slice_index;
+    }
+  else
+    self->slice_resolved = 0;
+  self->slice = make_slice (self, self->field);
+  if (self->material != NULL && self->field != NULL
+      && memcmp (self->material->shape, self->field->shape, sizeof self->field->shape) == 0)
+    self->material_slice = make_slice (self, self->material);
+  self->field_dirty = TRUE;
+  self->material_dirty = TRUE;
+  gtk_gl_area_queue_render (GTK_GL_AREA (self));
+  g_signal_emit (self, signals[SIGNAL_VIEW_CHANGED], 0);
+}
+
+void
+wb_field_view_set_field (WbFieldView *self,
+                         WbField     *field)
+{
+  g_return_if_fail (WB_IS_FIELD_VIEW (self));
+
+  if (field != NULL)
+    wb_field_ref (field);
+  g_clear_pointer (&self->field, wb_field_unref);
+  self->field = field;
+  update_slice (self);
+  update_range (self);
+}
+
+WbField *
+wb_field_view_get_field (WbFieldView *self)
+{
+  g_return_val_if_fail (WB_IS_FIELD_VIEW (self), NULL);
+  return self->field;
+}
+
+WbField *
+wb_field_view_get_slice (WbFieldView *self)
+{
+  g_return_val_if_fail (WB_IS_FIELD_VIEW (self), NULL);
+  return self->slice;
+}
+
+void
+wb_field_view_set_material (WbFieldView *self,
+                            WbField     *material)
+{
+  g_return_if_fail (WB_IS_FIELD_VIEW (self));
+
+  if (material != NULL)
+    wb_field_ref (material);
+  g_clear_pointer (&self->material, wb_field_unref);
+  self->material = material;
+  update_slice (self);
+}
+
+void
+wb_field_view_set_show_outline (WbFieldView *self,
+                                gboolean     show)
+{
+  g_return_if_fail (WB_IS_FIELD_VIEW (self));
+  self->show_outline = show;
+  gtk_gl_area_queue_render (GTK_GL_AREA (self));
+}
+
+void
+wb_field_view_set_colormap (WbFieldView *self,
+                            WbColormap   cmap)
+{
+  g_return_if_fail (WB_IS_FIELD_VIEW (self));
+  if (self->cmap == cmap)
+    return;
+  self->cmap = cmap;
+  self->cmap_dirty = TRUE;
+  update_range (self);
+  gtk_gl_area_queue_render (GTK_GL_AREA (self));
+}
+
+WbColormap
+wb_field_view_get_colormap (WbFieldView *self)
+{
+  g_return_val_if_fail (WB_IS_FIELD_VIEW (self), WB_COLORMAP_VIRIDIS);
+  return self->cmap;
+}
+
+void
+wb_field_view_set_range (WbFieldView *self,
+                         gboolean     fixed,
+                         double       vmin,
+                         double       vmax)
+{
+  g_return_if_fail (WB_IS_FIELD_VIEW (self));
+  self->fixed_range = fixed;
+  self->fixed_min = vmin;
+  self->fixed_max = vmax;
+  update_range (self);
+  gtk_gl_area_queue_render (GTK_GL_AREA (self));
+}
+
+void
+wb_field_view_get_range (WbFieldView *self,
+                         double      *vmin,
+                         double      *vmax)
+{
+  g_return_if_fail (WB_IS_FIELD_VIEW (self));
+  *vmin = self->vmin;
+  *vmax = self->vmax;
+}
+
+void
+wb_field_view_set_slice (WbFieldView *self,
+                         guint        axis,
+                         gssize       index)
+{
+  g_return_if_fail (WB_IS_FIELD_VIEW (self));
+  g_return_if_fail (axis < 3);
+  self->slice_axis = axis;
+  self->slice_index = index;
+  update_slice (self);
+}
+
+guint
+wb_field_view_get_slice_axis (WbFieldView *self)
+{
+  return self->slice_axis;
+}
+
+gsize
+wb_field_view_get_slice_index (WbFieldView *self)
+{
+  return self->slice_resolved;
+}
+
+void
+wb_field_view_reset_view (WbFieldView *self)
+{
+  self->zoom = 1;
+  self->pan_x = self->pan_y = 0;
+  gtk_gl_area_queue_render (GTK_GL_AREA (self));
+  g_signal_emit (self, signals[SIGNAL_VIEW_CHANGED], 0);
+}
+
+void
+wb_field_view_zoom (WbFieldView *self,
+                    double       factor,
+                    double       x,
+                    double       y)
+{
+  double W = gtk_widget_get_width (GTK_WIDGET (self));
+  double H = gtk_widget_get_height (GTK_WIDGET (self));
+  double zoom = CLAMP (self->zoom * factor, 0.25, 256);
+  double cx = W / 2 + self->pan_x, cy = H / 2 + self->pan_y;
+
+  factor = zoom / self->zoom;
+  /* Keep the point under the cursor where it is. */
+  cx = x - (x - cx) * factor;
+  cy = y - (y - cy) * factor;
+  self->pan_x = cx - W / 2;
+  self->pan_y = cy - H / 2;
+  self->zoom = zoom;
+  gtk_gl_area_queue_render (GTK_GL_AREA (self));
+  g_signal_emit (self, signals[SIGNAL_VIEW_CHANGED], 0);
+}
+
+guint64
+wb_field_view_get_frames_drawn (WbFieldView *self)
+{
+  return self->frames_drawn;
+}
+
+/* --- GL ----------------------------------------------------------------- */
+
+static guint
+compile_shader (GdkGLContext *context,
+                guint         type,
+                const char   *resource,
+                GError      **error)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *source = NULL;
+  const char *header;
+  guint shader;
+  int status;
+
+  bytes = g_resources_lookup_data (resource, 0, error);
+  if (bytes == NULL)
+    return 0;
+  /* GTK gives a GL 3.2+ core or a GLES 3.0 context; both take this code
+   * once the right version line is in front. */
+  if (gdk_gl_context_get_use_es (context))
+    header = "#version 300 es\nprecision highp float;\nprecision highp int;\nprecision highp sampler2D;\n";
+  else
+    header = "#version 150\n";
+  source = g_strconcat (header, (const char *) g_bytes_get_data (bytes, NULL), NULL);
+
+  shader = glCreateShader (type);
+  glShaderSource (shader, 1, (const char **) &source, NULL);
+  glCompileShader (shader);
+  glGetShaderiv (shader, GL_COMPILE_STATUS, &status);
+  if (status == GL_FALSE)
+    {
+      int len = 0;
+      g_autofree char *log = NULL;
+
+      glGetShaderiv (shader, GL_INFO_LOG_LENGTH, &len);
+      log = g_malloc0 (len + 1);
+      glGetShaderInfoLog (shader, len, NULL, log);
+      g_set_error (error, GDK_GL_ERROR, GDK_GL_ERROR_COMPILATION_FAILED,
+                   _("Compiling %s failed: %s"), resource, log);
+      glDeleteShader (shader);
+      return 0;
+    }
+  return shader;
+}
+
+static gboolean
+create_program (WbFieldView  *self,
+                GdkGLContext *context,
+                GError      **error)
+{
+  guint vs, fs;
+  int status;
+
+  vs = compile_shader (context, GL_VERTEX_SHADER, RESOURCE_PREFIX "/shaders/field.vert.glsl", error);
+  if (vs == 0)
+    return FALSE;
+  fs = compile_shader (context, GL_FRAGMENT_SHADER, RESOURCE_PREFIX "/shaders/field.frag.glsl", error);
+  if (fs == 0)
+    {
+      glDeleteShader (vs);
+      return FALSE;
+    }
+  self->program = glCreateProgram ();
+  glAttachShader (self->program, vs);
+  glAttachShader (self->program, fs);
+  glBindAttribLocation (self->program, 0, "position");
+  glLinkProgram (self->program);
+  glDeleteShader (vs);
+  glDeleteShader (fs);
+  glGetProgramiv (self->program, GL_LINK_STATUS, &status);
+  if (status == GL_FALSE)
+    {
+      int len = 0;
+      g_autofree char *log = NULL;
+
+      glGetProgramiv (self->program, GL_INFO_LOG_LENGTH, &len);
+      log = g_malloc0 (len + 1);
+      glGetProgramInfoLog (self->program, len, NULL, log);
+      g_set_error (error, GDK_GL_ERROR, GDK_GL_ERROR_LINK_FAILED,
+                   _("Linking the field shaders failed: %s"), log);
+      glDeleteProgram (self->program);
+      self->program = 0;
+      return FALSE;
+    }
+  self->u_rect = glGetUniformLocation (self->program, "rect");
+  self->u_range = glGetUniformLocation (self->program, "range");
+  self->u_size = glGetUniformLocation (self->program, "size");
+  self->u_outline = glGetUniformLocation (self->program, "outline");
+  self->u_field = glGetUniformLocation (self->program, "field");
+  self->u_cmap = glGetUniformLocation (self->program, "colormap");
+  self->u_material = glGetUniformLocation (self->program, "material");
+  return TRUE;
+}
+
+static guint
+new_texture (void)
+{
+  guint tex;
+
+  glGenTextures (1, &tex);
+  glBindTexture (GL_TEXTURE_2D, tex);
+  /* Nearest: float textures are not filterable on GLES, and each cell
+   * must show its own value. */
+  glTexParameteri (GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+  glTexParameteri (GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+  glTexParameteri (GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+  glTexParameteri (GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+  return tex;
+}
+
+static void
+wb_field_view_realize (GtkWidget *widget)
+{
+  WbFieldView *self = WB_FIELD_VIEW (widget);
+  static const float quad[] = { 0, 0, 1, 0, 0, 1, 1, 1 };
+  g_autoptr(GError) error = NULL;
+  GdkGLContext *context;
+
+  GTK_WIDGET_CLASS (wb_field_view_parent_class)->realize (widget);
+
+  gtk_gl_area_make_current (GTK_GL_AREA (self));
+  if (gtk_gl_area_get_error (GTK_GL_AREA (self)) != NULL)
+    return;
+  context = gtk_gl_area_get_context (GTK_GL_AREA (self));
+  if (!create_program (self, context, &error))
+    {
+      gtk_gl_area_set_error (GTK_GL_AREA (self), error);
+      return;
+    }
+  glGenVertexArrays (1, &self->vao);
+  glBindVertexArray (self->vao);
+  glGenBuffers (1, &self->vbo);
+  glBindBuffer (GL_ARRAY_BUFFER, self->vbo);
+  glBufferData (GL_ARRAY_BUFFER, sizeof quad, quad, GL_STATIC_DRAW);
+  glEnableVertexAttribArray (0);
+  glVertexAttribPointer (0, 2, GL_FLOAT, GL_FALSE, 0, NULL);
+  glBindVertexArray (0);
+
+  self->tex_field = new_texture ();
+  self->tex_cmap = new_texture ();
+  self->tex_material = new_texture ();
+  self->field_dirty = self->cmap_dirty = self->material_dirty = TRUE;
+}
+
+static void
+wb_field_view_unrealize (GtkWidget *widget)
+{
+  WbFieldView *self = WB_FIELD_VIEW (widget);
+
+  gtk_gl_area_make_current (GTK_GL_AREA (self));
+  if (gtk_gl_area_get_error (GTK_GL_AREA (self)) == NULL)
+    {
+      if (self->program)
+        glDeleteProgram (self->program);
+      if (self->vbo)
+        glDeleteBuffers (1, &self->vbo);
+      if (self->vao)
+        glDeleteVertexArrays (1, &self->vao);
+      if (self->tex_field)
+        {
+          glDeleteTextures (1, &self->tex_field);
+          glDeleteTextures (1, &self->tex_cmap);
+          glDeleteTextures (1, &self->tex_material);
+        }
+    }
+  self->program = self->vao = self->vbo = 0;
+  self->tex_field = self->tex_cmap = self->tex_material = 0;
+
+  GTK_WIDGET_CLASS (wb_field_view_parent_class)->unrealize (widget);
+}
+
+static void
+upload_r32f (guint tex, WbField *slice)
+{
+  glBindTexture (GL_TEXTURE_2D, tex);
+  glPixelStorei (GL_UNPACK_ALIGNMENT, 4);
+  if (slice != NULL)
+    glTexImage2D (GL_TEXTURE_2D, 0, GL_R32F, slice->shape[0], slice->shape[1], 0,
+                  GL_RED, GL_FLOAT, slice->data);
+  else
+    {
+      static const float zero = 0;
+      glTexImage2D (GL_TEXTURE_2D, 0, GL_R32F, 1, 1, 0, GL_RED, GL_FLOAT, &zero);
+    }
+}
+
+static gboolean
+wb_field_view_render (GtkGLArea    *area,
+                      GdkGLContext *context)
+{
+  WbFieldView *self = WB_FIELD_VIEW (area);
+  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  double W = gtk_widget_get_width (GTK_WIDGET (self));
+  double H = gtk_widget_get_height (GTK_WIDGET (self));
+  double x0, y0, w, h;
+
+  glClearColor (0.13, 0.13, 0.15, 1);
+  glClear (GL_COLOR_BUFFER_BIT);
+  if (self->program == 0 || !field_rect (self, &x0, &y0, &w, &h))
+    return TRUE;
+
+  if (self->field_dirty)
+    {
+      upload_r32f (self->tex_field, self->slice);
+      self->field_dirty = FALSE;
+    }
+  if (self->material_dirty)
+    {
+      upload_r32f (self->tex_material, self->material_slice);
+      self->material_dirty = FALSE;
+    }
+  if (self->cmap_dirty)
+    {
+      const guint8 *table = wb_colormap_table (self->cmap);
+      guint8 rgba[256 * 4];
+
+      for (int i = 0; i < 256; i++)
+        {
+          memcpy (rgba + 4 * i, table + 3 * i, 3);
+          rgba[4 * i + 3] = 255;
+        }
+      glBindTexture (GL_TEXTURE_2D, self->tex_cmap);
+      glTexImage2D (GL_TEXTURE_2D, 0, GL_RGBA8, 256, 1, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba);
+      self->cmap_dirty = FALSE;
+    }
+
+  glViewport (0, 0, W * scale, H * scale);
+  glUseProgram (self->program);
+  glUniform4f (self->u_rect,
+               2 * x0 / W - 1, 1 - 2 * (y0 + h) / H,
+               2 * (x0 + w) / W - 1, 1 - 2 * y0 / H);
+  glUniform2f (self->u_range, self->vmin, self->vmax);
+  glUniform2i (self->u_size, self->slice->shape[0], self->slice->shape[1]);
+  glUniform1i (self->u_outline, self->show_outline && self->material_slice != NULL);
+  glActiveTexture (GL_TEXTURE0);
+  glBindTexture (GL_TEXTURE_2D, self->tex_field);
+  glUniform1i (self->u_field, 0);
+  glActiveTexture (GL_TEXTURE1);
+  glBindTexture (GL_TEXTURE_2D, self->tex_cmap);
+  glUniform1i (self->u_cmap, 1);
+  glActiveTexture (GL_TEXTURE2);
+  glBindTexture (GL_TEXTURE_2D, self->tex_material);
+  glUniform1i (self->u_material, 2);
+  glBindVertexArray (self->vao);
+  glDrawArrays (GL_TRIANGLE_STRIP, 0, 4);
+  glBindVertexArray (0);
+  glUseProgram (0);
+  glActiveTexture (GL_TEXTURE0);
+
+  self->frames_drawn++;
+  return TRUE;
+}
+
+static void
+wb_field_view_resize (GtkGLArea *area,
+                      int        width,
+                      int        height)
+{
+  g_signal_emit (area, signals[SIGNAL_VIEW_CHANGED], 0);
+}
+
+/* --- input -------------------------------------------------------------- */
+
+static void
+on_motion (GtkEventControllerMotion *motion,
+           double                    x,
+           double                    y,
+           WbFieldView              *self)
+{
+  g_autofree char *text = wb_field_view_readout (self, x, y);
+
+  self->pointer_x = x;
+  self->pointer_y = y;
+  self->pointer_inside = TRUE;
+  g_signal_emit (self, signals[SIGNAL_HOVER_CHANGED], 0, text);
+}
+
+static void
+on_leave (GtkEventControllerMotion *motion,
+          WbFieldView              *self)
+{
+  self->pointer_inside = FALSE;
+  g_signal_emit (self, signals[SIGNAL_HOVER_CHANGED], 0, NULL);
+}
+
+static gboolean
+on_scroll (GtkEventControllerScroll *scroll,
+           double                    dx,
+           double                    dy,
+           WbFieldView              *self)
+{
+  double x = self->pointer_x, y = self->pointer_y;
+
+  /* GTK 4.8 scroll events carry no position: zoom about the last pointer
+   * position the motion controller saw, or the centre. */
+  if (!self->pointer_inside)
+    {
+      x = gtk_widget_get_width (GTK_WIDGET (self)) / 2.0;
+      y = gtk_widget_get_height (GTK_WIDGET (self)) / 2.0;
+    }
+  wb_field_view_zoom (self, pow (1.15, -dy), x, y);
+  return TRUE;
+}
+
+static void
+on_drag_begin (GtkGestureDrag *drag,
+               double          x,
+               double          y,
+               WbFieldView    *self)
+{
+  self->drag_pan_x = self->pan_x;
+  self->drag_pan_y = self->pan_y;
+  self->dragged = FALSE;
+}
+
+static void
+on_drag_update (GtkGestureDrag *drag,
+                double          dx,
+                double          dy,
+                WbFieldView    *self)
+{
+  if (!self->dragged && hypot (dx, dy) < 4)
+    return;
+  self->dragged = TRUE;
+  self->pan_x = self->drag_pan_x + dx;
+  self->pan_y = self->drag_pan_y + dy;
+  gtk_gl_area_queue_render (GTK_GL_AREA (self));
+  g_signal_emit (self, signals[SIGNAL_VIEW_CHANGED], 0);
+}
+
+static void
+on_click_released (GtkGestureClick *click,
+                   int              n_press,
+                   double           x,
+                   double           y,
+                   WbFieldView     *self)
+{
+  gsize cell[3];
+
+  if (self->dragged)
+    return;
+  if (n_press == 2)
+    {
+      wb_field_view_reset_view (self);
+      return;
+    }
+  if (wb_field_view_pick (self, x, y, cell, NULL))
+    g_signal_emit (self, signals[SIGNAL_CELL_CLICKED], 0,
+                   (guint) cell[0], (guint) cell[1], (guint) cell[2]);
+}
+
+/* --- GObject ------------------------------------------------------------ */
+
+static void
+wb_field_view_finalize (GObject *object)
+{
+  WbFieldView *self = WB_FIELD_VIEW (object);
+
+  g_clear_pointer (&self->field, wb_field_unref);
+  g_clear_pointer (&self->slice, wb_field_unref);
+  g_clear_pointer (&self->material, wb_field_unref);
+  g_clear_pointer (&self->material_slice, wb_field_unref);
+
+  G_OBJECT_CLASS (wb_field_view_parent_class)->finalize (object);
+}
+
+static void
+wb_field_view_class_init (WbFieldViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkGLAreaClass *area_class = GTK_GL_AREA_CLASS (klass);
+
+  object_class->finalize = wb_field_view_finalize;
+  widget_class->realize = wb_field_view_realize;
+  widget_class->unrealize = wb_field_view_unrealize;
+  area_class->render = wb_field_view_render;
+  area_class->resize = wb_field_view_resize;
+
+  gtk_widget_class_set_css_name (widget_class, "wbfieldview");
+
+  signals[SIGNAL_CELL_CLICKED] =
+    g_signal_new ("cell-clicked", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_UINT, G_TYPE_UINT);
+  signals[SIGNAL_HOVER_CHANGED] =
+    g_signal_new ("hover-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_VIEW_CHANGED] =
+    g_signal_new ("view-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_RANGE_CHANGED] =
+    g_signal_new ("range-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+wb_field_view_init (WbFieldView *self)
+{
+  GtkEventController *motion, *scroll;
+  GtkGesture *drag, *click;
+
+  self->zoom = 1;
+  self->slice_axis = 2;
+  self->slice_index = -1;
+  self->cmap = WB_COLORMAP_VIRIDIS;
+  self->vmin = 0;
+  self->vmax = 1;
+  self->show_outline = TRUE;
+
+  gtk_gl_area_set_auto_render (GTK_GL_AREA (self), FALSE);
+  gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_size_request (GTK_WIDGET (self), 200, 200);
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+
+  motion = gtk_event_controller_motion_new ();
+  g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
+  g_signal_connect (motion, "leave", G_CALLBACK (on_leave), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), motion);
+
+  scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+  g_signal_connect (scroll, "scroll", G_CALLBACK (on_scroll), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), scroll);
+
+  drag = gtk_gesture_drag_new ();
+  g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
+  g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
+
+  click = gtk_gesture_click_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_PRIMARY);
+  g_signal_connect (click, "released", G_CALLBACK (on_click_released), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
+}
+
+GtkWidget *
+wb_field_view_new (void)
+{
+  return g_object_new (WB_TYPE_FIELD_VIEW, NULL);
+}

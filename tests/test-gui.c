@@ -1,0 +1,404 @@
+/* GUI tests: the real application in scripted mode under a display
+ * (xvfb-run in CI).  Each case runs `wavebench --preset P --backend B
+ * --run-steps N --screenshot PATH --readout ...`, reads what it printed and
+ * the PNG it wrote, and checks them against the engine run directly. */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "wb-colormap.h"
+#include "wb-device.h"
+#include "wb-error.h"
+#include "wb-render.h"
+#include "wb-sim.h"
+
+#define RUN_STEPS 8
+
+static char *app_path;
+static char *tmp;
+
+typedef struct
+{
+  int     status;
+  char   *out;
+  char   *err;
+} AppRun;
+
+static void
+app_run_clear (AppRun *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AppRun, app_run_clear)
+
+static void
+run_app (AppRun *run, const char * const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) env = g_get_environ ();
+  int wait_status = 0;
+
+  g_ptr_array_add (argv, app_path);
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  /* Scripted runs must not touch the user's settings or session. */
+  env = g_environ_setenv (env, "GSETTINGS_BACKEND", "memory", TRUE);
+  env = g_environ_setenv (env, "GTK_A11Y", "none", TRUE);
+  env = g_environ_setenv (env, "NO_AT_BRIDGE", "1", TRUE);
+  env = g_environ_setenv (env, "DBUS_SESSION_BUS_ADDRESS", "disabled:", TRUE);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL,
+                &run->out, &run->err, &wait_status, &error);
+  g_assert_no_error (error);
+  run->status = g_spawn_check_wait_status (wait_status, NULL) ? 0
+              : WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  if (run->status != 0 || g_test_verbose ())
+    g_test_message ("wavebench %s:\n%s\n%s", args[0], run->out, run->err);
+}
+
+/* The line of @out starting with "wavebench: @prefix", or NULL. */
+static const char *
+find_line (const char *out, const char *prefix)
+{
+  g_autofree char *needle = g_strconcat ("wavebench: ", prefix, NULL);
+  const char *p = out;
+
+  while ((p = strstr (p, needle)) != NULL)
+    {
+      if (p == out || p[-1] == '\n')
+        return p;
+      p++;
+    }
+  return NULL;
+}
+
+/* "key=value" from a readout line (value up to the next space). */
+static char *
+field_of (const char *line, const char *key)
+{
+  g_autofree char *needle = g_strconcat (" ", key, "=", NULL);
+  const char *p = strstr (line, needle);
+  const char *end;
+
+  if (p == NULL)
+    return NULL;
+  p += strlen (needle);
+  end = strpbrk (p, " \n");
+  return end ? g_strndup (p, end - p) : g_strdup (p);
+}
+
+static double
+num_of (const char *line, const char *key)
+{
+  g_autofree char *v = field_of (line, key);
+
+  g_assert_nonnull (v);
+  return g_ascii_strtod (v, NULL);
+}
+
+typedef struct
+{
+  char *preset;
+  char *backend;
+} Case;
+
+static void
+case_free (gpointer data)
+{
+  Case *c = data;
+
+  g_free (c->preset);
+  g_free (c->backend);
+  g_free (c);
+}
+
+/* Is the colour one of the colormap's entries at index (t * 255) rounded,
+ * or a neighbour?  The shader computes t in float and the test in double,
+ * so a value on a rounding boundary may land one entry over. */
+static gboolean
+colour_matches (WbColormap cmap, double t, const guint8 *rgb)
+{
+  const guint8 *table = wb_colormap_table (cmap);
+  int index;
+
+  if (isnan (t))
+    return rgb[0] == 255 && rgb[1] == 0 && rgb[2] == 255;
+  t = CLAMP (t, 0, 1);
+  index = (int) floor (t * 255 + 0.5);
+  for (int d = -1; d <= 1; d++)
+    {
+      int i = CLAMP (index + d, 0, 255);
+      if (memcmp (table + 3 * i, rgb, 3) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+test_gui_preset (gconstpointer data)
+{
+  const Case *c = data;
+  g_autofree char *backend = g_strdelimit (g_strdup (c->backend), ":", '-');
+  g_autofree char *shot = g_strdup_printf ("%s/%s-%s.png", tmp, c->preset, backend);
+  g_autofree char *steps = g_strdup_printf ("%d", RUN_STEPS);
+  const char *args[] = { "--preset", c->preset, "--backend", c->backend, "--run-steps", steps,
+                         "--screenshot", shot, "--readout", "center", "--readout", "250,120", NULL };
+  g_auto(AppRun) run = { 0 };
+  g_autoptr(WbImage) image = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WbPreset) preset = NULL;
+  g_autoptr(GPtrArray) devices = NULL;
+  g_autoptr(WbDevice) device = NULL;
+  g_autoptr(WbSim) sim = NULL;
+  g_autoptr(GHashTable) colours = g_hash_table_new (NULL, NULL);
+  const char *line;
+  guint w = 0, h = 0, n_readouts = 0;
+
+  run_app (&run, args);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_null (find_line (run.out, "error shown"));
+  g_assert_nonnull (find_line (run.out, "loaded"));
+
+  /* The screenshot: as reported, at least the view's minimum size. */
+  line = find_line (run.out, "screenshot ");
+  g_assert_nonnull (line);
+  {
+    g_autofree char *text = g_strndup (line, strcspn (line, "\n"));
+    g_assert_cmpint (sscanf (strrchr (text, ' ') + 1, "%ux%u", &w, &h), ==, 2);
+  }
+  image = wb_png_read (shot, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (image->width, ==, w);
+  g_assert_cmpuint (image->height, ==, h);
+  g_assert_cmpuint (w, >=, 400);
+  g_assert_cmpuint (h, >=, 200);
+
+  /* The engine, directly, on the same backend for the same steps. */
+  preset = wb_preset_load (c->preset, &error);
+  g_assert_no_error (error);
+  devices = wb_device_list (NULL);
+  device = wb_device_lookup (devices, c->backend, NULL, &error);
+  g_assert_no_error (error);
+  sim = wb_sim_new (preset, device, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (wb_sim_step (sim, RUN_STEPS, &error));
+  g_assert_true (wb_sim_finish (sim, &error));
+
+  for (const char *p = run.out; (p = strstr (p, "wavebench: readout ")) != NULL; p++)
+    {
+      g_autofree char *field_name = field_of (p, "field");
+      g_autofree char *cmap_name = field_of (p, "colormap");
+      g_autoptr(WbField) field = NULL;
+      WbColormap cmap;
+      gsize i = num_of (p, "i"), j = num_of (p, "j"), k = num_of (p, "k");
+      double value = num_of (p, "value"), vmin = num_of (p, "vmin"), vmax = num_of (p, "vmax");
+      guint cx = (guint) floor (num_of (p, "cell-x")), cy = (guint) floor (num_of (p, "cell-y"));
+      float engine;
+      const guint8 *px;
+
+      g_assert_cmpuint (num_of (p, "step"), ==, RUN_STEPS);
+      field = wb_sim_read_field (sim, field_name, &error);
+      g_assert_no_error (error);
+      engine = field->data[wb_field_index (field, i, j, k)];
+      /* Same backend, same kernels, same step count: the value the window
+       * shows is bit for bit the engine's (printed with %.9g, which
+       * round-trips a float). */
+      g_assert_cmpfloat ((float) value, ==, engine);
+
+      /* And the screen shows that value's colour at the cell's centre. */
+      g_assert_true (wb_colormap_from_string (cmap_name, &cmap));
+      g_assert_cmpuint (cx, <, w);
+      g_assert_cmpuint (cy, <, h);
+      px = image->rgba + 4 * ((gsize) cy * w + cx);
+      if (!colour_matches (cmap, vmax > vmin ? (value - vmin) / (vmax - vmin) : 0.5, px))
+        g_error ("pixel (%u, %u) is #%02x%02x%02x, not the %s colour of %g in [%g, %g]",
+                 cx, cy, px[0], px[1], px[2], cmap_name, value, vmin, vmax);
+      n_readouts++;
+    }
+  g_assert_cmpuint (n_readouts, ==, 2);
+
+  /* The field area is not uniform: count distinct colours in the middle
+   * third of the view (the colorbar is at the right edge). */
+  for (guint y = h / 3; y < 2 * h / 3; y++)
+    for (guint x = w / 6; x < w / 2; x++)
+      {
+        const guint8 *px = image->rgba + 4 * ((gsize) y * w + x);
+        guint key = (px[0] << 16) | (px[1] << 8) | px[2];
+        g_hash_table_add (colours, GUINT_TO_POINTER (key));
+      }
+  g_test_message ("%s on %s: %u colours in the field area", c->preset, c->backend,
+                  g_hash_table_size (colours));
+  /* A uniform field would give one colour; the smoothest preset here
+   * (uniform source, heated evenly inside fixed-temperature walls) gives 5
+   * after a few steps, the others dozens. */
+  g_assert_cmpuint (g_hash_table_size (colours), >=, 3);
+}
+
+/* A preset that fails validation: the window shows the engine's message,
+ * stays up (it still draws and answers the scripted capture) and exits
+ * cleanly. */
+static void
+test_gui_invalid_preset (void)
+{
+  g_autofree char *path = g_build_filename (tmp, "unstable.json", NULL);
+  g_autofree char *shot = g_build_filename (tmp, "unstable-window.png", NULL);
+  const char *args[] = { "--preset", path, "--backend", "reference", "--run-steps", "5",
+                         "--window-screenshot", shot, NULL };
+  g_auto(AppRun) run = { 0 };
+  g_autoptr(WbPreset) preset = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) expected = NULL;
+  g_autofree char *want = NULL;
+  g_autoptr(WbImage) image = NULL;
+  const char *line;
+
+  preset = wb_preset_load ("bhte-gaussian", &error);
+  g_assert_no_error (error);
+  g_assert_true (wb_preset_set (preset, "time.dt=1000", &error));
+  g_assert_true (wb_preset_save (preset, path, &error));
+  g_assert_false (wb_sim_validate (preset, &expected));
+  g_assert_nonnull (expected);
+
+  run_app (&run, args);
+  g_assert_cmpint (run.status, ==, 0);
+  line = find_line (run.out, "error shown: ");
+  g_assert_nonnull (line);
+  want = g_strdup_printf (": %s\n", expected->message);
+  g_assert_nonnull (strstr (line, want));
+  g_assert_nonnull (strstr (line, "unstable"));
+  g_assert_nonnull (find_line (run.out, "done step=0"));
+  image = wb_png_read (shot, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (image->width, >=, 800);
+}
+
+/* Typing an invalid value into the parameter panel is refused with the
+ * engine's message and the run goes on; a valid one is accepted. */
+static void
+test_gui_param_panel (void)
+{
+  const char *args[] = { "--preset", "bhte-gaussian", "--backend", "reference", "--run-steps", "3",
+                         "--type", "time.dt=1000", "--type", "grid.spacing=-1",
+                         "--type", "time.steps=50", NULL };
+  g_auto(AppRun) run = { 0 };
+  g_autoptr(WbPreset) preset = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) dt_error = NULL;
+  g_autoptr(GError) h_error = NULL;
+  g_autoptr(WbPreset) a = NULL;
+  g_autoptr(WbPreset) b = NULL;
+  g_autofree char *want_dt = NULL;
+  g_autofree char *want_h = NULL;
+
+  preset = wb_preset_load ("bhte-gaussian", &error);
+  g_assert_no_error (error);
+  a = wb_preset_copy (preset);
+  g_assert_true (wb_preset_set (a, "time.dt=1000", &error));
+  g_assert_false (wb_sim_validate (a, &dt_error));
+  b = wb_preset_copy (preset);
+  if (!wb_preset_set (b, "grid.spacing=-1", &h_error))
+    g_assert_nonnull (h_error);
+  else
+    g_assert_false (wb_sim_validate (b, &h_error));
+
+  run_app (&run, args);
+  g_assert_cmpint (run.status, ==, 0);
+  want_dt = g_strdup_printf ("wavebench: param time.dt: refused: %s\n", dt_error->message);
+  want_h = g_strdup_printf ("wavebench: param grid.spacing: refused: %s\n", h_error->message);
+  g_assert_nonnull (strstr (run.out, want_dt));
+  g_assert_nonnull (strstr (run.out, want_h));
+  g_assert_nonnull (strstr (run.out, "wavebench: param time.steps: accepted\n"));
+  /* The run was not lost. */
+  g_assert_nonnull (find_line (run.out, "done step=3 "));
+  g_assert_null (find_line (run.out, "error shown"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_auto(GStrv) names = NULL;
+  g_autoptr(GPtrArray) devices = NULL;
+  g_autoptr(GPtrArray) cases = g_ptr_array_new_with_free_func (case_free);
+  const char *opencl = NULL;
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+
+  app_path = g_strdup (g_getenv ("WAVEBENCH_APP"));
+  if (app_path == NULL)
+    app_path = g_build_filename (WB_BUILD_DIR, "src", "app", "wavebench", NULL);
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_print ("1..0 # SKIP no display (run under xvfb-run)\n");
+      return 77;
+    }
+  if (!g_file_test (app_path, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_print ("1..0 # SKIP %s not built\n", app_path);
+      return 77;
+    }
+  tmp = g_dir_make_tmp ("wb-test-gui-XXXXXX", NULL);
+
+  devices = wb_device_list (NULL);
+  for (guint d = 0; d < devices->len; d++)
+    {
+      WbDevice *device = g_ptr_array_index (devices, d);
+      if (!wb_device_is_reference (device))
+        {
+          opencl = device->id;
+          break;
+        }
+    }
+
+  names = wb_preset_list_bundled ();
+  for (guint n = 0; names[n]; n++)
+    {
+      g_autoptr(WbPreset) preset = wb_preset_load (names[n], NULL);
+      const char *solver = preset ? wb_preset_get_solver (preset, NULL) : NULL;
+      const char *backends[] = { "reference", opencl };
+
+      /* Migration jobs are not time-stepping simulations: no live view. */
+      if (solver == NULL || g_str_equal (solver, "pstm"))
+        continue;
+      for (guint b = 0; b < G_N_ELEMENTS (backends) && backends[b]; b++)
+        {
+          Case *c = g_new0 (Case, 1);
+          g_autofree char *path = NULL;
+
+          c->preset = g_strdup (names[n]);
+          c->backend = g_strdup (backends[b]);
+          g_ptr_array_add (cases, c);
+          path = g_strdup_printf ("/wavebench/gui/preset/%s/%s", c->preset,
+                                  g_str_equal (c->backend, "reference") ? "reference" : "opencl");
+          g_test_add_data_func (path, c, test_gui_preset);
+        }
+    }
+  g_test_add_func ("/wavebench/gui/invalid-preset", test_gui_invalid_preset);
+  g_test_add_func ("/wavebench/gui/param-panel", test_gui_param_panel);
+
+  status = g_test_run ();
+  if (g_getenv ("WB_KEEP_SCREENSHOTS") == NULL)
+    {
+      GDir *dir = g_dir_open (tmp, 0, NULL);
+      const char *name;
+
+      while (dir && (name = g_dir_read_name (dir)))
+        {
+          g_autofree char *path = g_build_filename (tmp, name, NULL);
+          g_unlink (path);
+        }
+      if (dir)
+        g_dir_close (dir);
+      g_rmdir (tmp);
+    }
+  else
+    g_print ("# screenshots kept in %s\n", tmp);
+  return status;
+}
