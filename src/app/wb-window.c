@@ -7,6 +7,7 @@
 
 #include "wb-backend-selector.h"
 #include "wb-colorbar.h"
+#include "wb-debug-panel.h"
 #include "wb-error.h"
 #include "wb-field-view.h"
 #include "wb-io.h"
@@ -236,11 +237,16 @@ update_status (WbWindow *self)
   g_autofree char *backend = NULL, *display = NULL;
   const char *state_text = "";
 
-  if (info != NULL && info->total_steps > 0)
-    step = g_strdup_printf (_("Step %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT),
-                            wb_runner_get_step (self->runner), info->total_steps);
-  else
-    step = g_strdup_printf (_("Step %" G_GUINT64_FORMAT), wb_runner_get_step (self->runner));
+  {
+    /* Numbers first: xgettext cannot read G_GUINT64_FORMAT in a msgid. */
+    g_autofree char *now = g_strdup_printf ("%" G_GUINT64_FORMAT, wb_runner_get_step (self->runner));
+    g_autofree char *total = g_strdup_printf ("%" G_GUINT64_FORMAT, info ? info->total_steps : 0);
+
+    if (info != NULL && info->total_steps > 0)
+      step = g_strdup_printf (_("Step %s / %s"), now, total);
+    else
+      step = g_strdup_printf (_("Step %s"), now);
+  }
   time_s = format_seconds (wb_runner_get_sim_time (self->runner));
   time = g_strdup_printf (_("t = %s"), time_s);
   sps = g_strdup_printf (_("%.0f steps/s"), wb_runner_get_steps_per_second (self->runner));
@@ -1731,6 +1737,9 @@ wb_window_init (WbWindow *self)
   self->updating = FALSE;
   apply_range (self);
 
+  /* Kernel debugging tools beside the parameters (wb-debug-panel.h). */
+  wb_debug_panel_attach (GTK_WINDOW (self), GTK_WIDGET (self->param_panel), self->field_view,
+                         self->runner);
   load_catalog (self);
   update_slice_controls (self);
   update_status (self);
