@@ -227,25 +227,37 @@ wb_interop_frames_new (WbClContext           *cl,
 void
 wb_interop_frames_free (WbInteropFrames *f)
 {
+  EglCurrent current;
+
   if (f == NULL)
     return;
   clFinish (f->cl->queue);
+  /* GL objects first: releasing imported CL memory was seen (NVIDIA 580)
+   * to leave no EGL context current, after which GL entry points not yet
+   * resolved by epoxy cannot be. */
   for (guint i = 0; i < f->n_slots; i++)
     {
       Slot *s = &f->slots[i];
 
       if (s->fence)
         glDeleteSync (s->fence);
-      WB_CL_RELEASE (s->event, clReleaseEvent);
-      WB_CL_RELEASE (s->mem, clReleaseMemObject);
       if (s->gl_buffer)
         glDeleteBuffers (1, &s->gl_buffer);
       if (s->gl_memory)
         glDeleteMemoryObjectsEXT (1, &s->gl_memory);
+    }
+  egl_current_save (&current);
+  for (guint i = 0; i < f->n_slots; i++)
+    {
+      Slot *s = &f->slots[i];
+
+      WB_CL_RELEASE (s->event, clReleaseEvent);
+      WB_CL_RELEASE (s->mem, clReleaseMemObject);
       g_clear_pointer (&s->vk, wb_vk_export_free);
       g_free (s->host);
     }
   g_clear_pointer (&f->vk, wb_vk_context_free);
+  egl_current_restore (&current);
   g_free (f->slots);
   g_mutex_clear (&f->lock);
   wb_cl_context_unref (f->cl);

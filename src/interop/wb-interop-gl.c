@@ -233,6 +233,12 @@ wb_field_renderer_new (const char *version,
   glBindTexture (GL_TEXTURE_2D, 0);
   r->vmin = 0;
   r->vmax = 1;
+  /* Resolve the entry points that wb_field_renderer_free () needs now,
+   * while the context is surely current (deleting nothing is legal). */
+  glDeleteProgram (0);
+  glDeleteBuffers (0, NULL);
+  glDeleteVertexArrays (0, NULL);
+  glDeleteTextures (0, NULL);
   if (!wb_gl_check ("field renderer", error))
     return NULL;
   return g_steal_pointer (&r);

@@ -84,6 +84,10 @@ target_init (Target *t,
       return FALSE;
     }
   glViewport (0, 0, w, h);
+  /* Resolved now, while the context is surely current (see
+   * wb_interop_frames_free ()). */
+  glDeleteFramebuffers (0, NULL);
+  glDeleteRenderbuffers (0, NULL);
   return wb_gl_check ("offscreen framebuffer", error);
 }
 
@@ -527,6 +531,8 @@ run (GError **error)
 
 out:
   g_clear_pointer (&frames, wb_interop_frames_free);
+  if (egl)
+    wb_egl_headless_ensure_current (egl, "freeing the display path");
   if (target.fbo)
     {
       glDeleteFramebuffers (1, &target.fbo);

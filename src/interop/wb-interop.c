@@ -378,13 +378,15 @@ char *
 wb_interop_status_line (WbDisplayPath path,
                         guint64       host_bytes)
 {
-  g_autofree char *bytes = NULL;
-
+  /* Plain spaces (g_format_size uses a no-break space), for status bars
+   * and logs alike. */
   if (host_bytes == 0)
     return g_strdup_printf ("Display: %s, 0 host bytes/frame", wb_display_path_to_label (path));
-  bytes = g_format_size_full (host_bytes, G_FORMAT_SIZE_IEC_UNITS);
-  return g_strdup_printf ("Display: %s, %s host bytes/frame (%" G_GUINT64_FORMAT ")",
-                          wb_display_path_to_label (path), bytes, host_bytes);
+  if (host_bytes < 1024 * 1024)
+    return g_strdup_printf ("Display: %s, %.1f KiB host bytes/frame (%" G_GUINT64_FORMAT ")",
+                            wb_display_path_to_label (path), host_bytes / 1024.0, host_bytes);
+  return g_strdup_printf ("Display: %s, %.1f MiB host bytes/frame (%" G_GUINT64_FORMAT ")",
+                          wb_display_path_to_label (path), host_bytes / 1048576.0, host_bytes);
 }
 
 cl_context_properties *
