@@ -10,6 +10,7 @@ packages=(
   libglib2.0-dev libjson-glib-dev libpng-dev
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd clinfo
   libgtk-4-dev libepoxy-dev libadwaita-1-dev libgtksourceview-5-dev
+  libvulkan-dev libegl-dev libgl-dev mesa-vulkan-drivers
   libsegyio-dev
   xvfb xauth libgl1-mesa-dri libegl-mesa0
   desktop-file-utils appstream
