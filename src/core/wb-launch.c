@@ -170,6 +170,14 @@ wb_kernel_config_new_sim (WbSimCtor        ctor,
     return NULL;
   plain = wb_kernel_config_strip_preset (preset);
   sim = ctor (plain ? plain : preset, device, kernel_dir, FALSE, error);
+  /* Keep the section in the sim's copy, so that a sim made again from it
+   * (the app's runner, the debugging tools) has the same kernels. */
+  if (sim != NULL && present && sim->preset != NULL)
+    {
+      JsonNode *node = json_object_get_member (json_node_get_object (preset->root), "debug");
+      json_object_set_member (json_node_get_object (sim->preset->root), "debug",
+                              json_node_copy (node));
+    }
   if (sim != NULL && present && sim->cl != NULL)
     {
       if (config.kernel_dir == NULL && kernel_dir != NULL)
