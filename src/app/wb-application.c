@@ -1,6 +1,7 @@
 #define G_LOG_DOMAIN "wb-application"
 #include "config.h"
 
+#include <stdio.h>
 #include <glib/gi18n.h>
 
 #include "wb-application.h"
@@ -33,6 +34,9 @@ static const GOptionEntry options[] = {
   { "window-screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Scripted: save the whole window as PNG, then quit"), N_("PATH") },
   { "readout", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, N_("Scripted: print the hover readout at view pixel X,Y (or \"center\")"), N_("X,Y") },
   { "type", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, N_("Scripted: type a value into the parameter panel"), N_("PATH=VALUE") },
+  { "probe", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, N_("Scripted: add a probe at cell I,J,K"), N_("I,J,K") },
+  { "export-csv", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Scripted: save the probes as CSV after the steps"), N_("PATH") },
+  { "export-field", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, N_("Scripted: save a field as .npy or .png after the steps"), N_("NAME:PATH") },
   { "benchmark", 0, 0, G_OPTION_ARG_DOUBLE, NULL, N_("Scripted: run freely this many seconds and print steps/s and frames/s"), N_("SECONDS") },
   { "no-live-view", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Scripted: benchmark with the display off"), NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
@@ -45,6 +49,7 @@ wb_application_handle_local_options (GApplication *app,
 {
   WbApplication *self = WB_APPLICATION (app);
   g_auto(GStrv) readouts = NULL;
+  g_auto(GStrv) probes = NULL;
   gint32 steps = 0;
   double seconds = 0;
 
@@ -102,9 +107,28 @@ wb_application_handle_local_options (GApplication *app,
           g_array_append_val (self->script.readouts, p);
         }
     }
+  g_variant_dict_lookup (dict, "export-csv", "^ay", &self->script.export_csv);
+  g_variant_dict_lookup (dict, "export-field", "^as", &self->script.export_fields);
+  if (g_variant_dict_lookup (dict, "probe", "^as", &probes))
+    {
+      self->script.probes = g_array_new (FALSE, FALSE, sizeof (guint));
+      for (guint i = 0; probes[i]; i++)
+        {
+          guint cell[3];
+          char extra;
+
+          if (sscanf (probes[i], "%u,%u,%u%c", &cell[0], &cell[1], &cell[2], &extra) != 3)
+            {
+              g_printerr (_("--probe takes I,J,K, not “%s”\n"), probes[i]);
+              return 2;
+            }
+          g_array_append_vals (self->script.probes, cell, 3);
+        }
+    }
   self->script.active = self->script.screenshot || self->script.window_screenshot
                         || self->script.benchmark_seconds > 0 || self->script.run_steps > 0
-                        || self->script.readouts || self->script.type_values;
+                        || self->script.readouts || self->script.type_values
+                        || self->script.probes || self->script.export_csv || self->script.export_fields;
   /* A command line that names things opens its own window, even where the
    * app already runs (a remote instance would drop these options). */
   if (self->script.active || self->preset || self->backend)

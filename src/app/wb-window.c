@@ -32,6 +32,7 @@ typedef enum
   SCRIPT_WAIT_LOAD,
   SCRIPT_WAIT_STEPS,
   SCRIPT_WAIT_FRAME,
+  SCRIPT_EXPORTS,
   SCRIPT_BENCHMARK,
   SCRIPT_CAPTURE,
   SCRIPT_DONE,
@@ -113,6 +114,7 @@ struct _WbWindow
   guint64            script_mark_step;
   guint64            script_frames_mark;
   gboolean           script_saw_error;
+  guint              script_pending;
 };
 
 G_DEFINE_FINAL_TYPE (WbWindow, wb_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -126,6 +128,9 @@ wb_script_clear (WbScript *script)
   g_clear_pointer (&script->window_screenshot, g_free);
   g_clear_pointer (&script->readouts, g_array_unref);
   g_clear_pointer (&script->type_values, g_strfreev);
+  g_clear_pointer (&script->probes, g_array_unref);
+  g_clear_pointer (&script->export_csv, g_free);
+  g_clear_pointer (&script->export_fields, g_strfreev);
 }
 
 static void
@@ -1389,6 +1394,103 @@ script_after_paint (WbWindow      *self,
   script_capture (self);
 }
 
+/* Probes have a sample at the final step (they are sampled after frames). */
+static gboolean
+script_probes_current (WbWindow *self)
+{
+  const WbRunnerInfo *info = wb_runner_get_info (self->runner);
+  double t_end;
+
+  if (self->script.probes == NULL || self->script.probes->len == 0)
+    return TRUE;
+  if (info == NULL || self->probes == NULL || self->probes->len < self->script.probes->len / 3)
+    return FALSE;
+  t_end = info->dt * self->script.run_steps;
+  for (guint p = 0; p < self->probes->len; p++)
+    {
+      WbProbe *probe = g_ptr_array_index (self->probes, p);
+
+      if (probe->times->len == 0
+          || fabs (g_array_index (probe->times, double, probe->times->len - 1) - t_end) > 1e-9 * MAX (1, t_end))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  WbWindow *window;
+  char     *path;
+} ScriptExport;
+
+static void
+script_export_done (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      data)
+{
+  ScriptExport *job = data;
+  WbWindow *self = job->window;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WbField) field = wb_runner_read_field_finish (WB_RUNNER (source), result, &error);
+  gboolean ok = FALSE;
+
+  if (field != NULL)
+    {
+      if (g_str_has_suffix (job->path, ".npy"))
+        ok = wb_npy_write_field (field, job->path, &error);
+      else
+        {
+          WbRenderOptions opts;
+
+          wb_render_options_init (&opts);
+          opts.colormap = wb_field_default_colormap (field->name);
+          opts.slice_axis = wb_field_view_get_slice_axis (self->field_view);
+          opts.slice_index = wb_field_view_get_slice_index (self->field_view);
+          ok = wb_png_write_field (field, &opts, job->path, &error);
+        }
+    }
+  if (ok)
+    script_say (self, "exported %s %s", field->name, job->path);
+  else
+    script_say (self, "export failed: %s", error->message);
+  self->script_pending--;
+  g_object_unref (job->window);
+  g_free (job->path);
+  g_free (job);
+}
+
+static void
+script_start_exports (WbWindow *self)
+{
+  if (self->script.export_csv != NULL)
+    {
+      g_autofree char *csv = wb_probes_to_csv (self->probes, (const char * const *) self->probe_fields,
+                                               (const char * const *) self->probe_units);
+      g_autoptr(GError) error = NULL;
+
+      if (wb_file_write_atomic (self->script.export_csv, csv, strlen (csv), &error))
+        script_say (self, "exported probes %s", self->script.export_csv);
+      else
+        script_say (self, "export failed: %s", error->message);
+    }
+  for (guint i = 0; self->script.export_fields && self->script.export_fields[i]; i++)
+    {
+      g_auto(GStrv) parts = g_strsplit (self->script.export_fields[i], ":", 2);
+      ScriptExport *job;
+
+      if (parts[1] == NULL)
+        {
+          script_say (self, "export failed: not NAME:PATH: %s", self->script.export_fields[i]);
+          continue;
+        }
+      job = g_new0 (ScriptExport, 1);
+      job->window = g_object_ref (self);
+      job->path = g_strdup (parts[1]);
+      self->script_pending++;
+      wb_runner_read_field_async (self->runner, parts[0], NULL, script_export_done, job);
+    }
+}
+
 static gboolean
 script_tick (gpointer data)
 {
@@ -1427,6 +1529,11 @@ script_tick (gpointer data)
               self->script_phase = SCRIPT_BENCHMARK;
               break;
             }
+          for (guint p = 0; self->script.probes && p < self->script.probes->len / 3; p++)
+            {
+              guint *cell = &g_array_index (self->script.probes, guint, 3 * p);
+              on_cell_clicked (self->field_view, cell[0], cell[1], cell[2], self);
+            }
           if (self->script.run_steps > 0)
             wb_runner_step (self->runner, self->script.run_steps);
           self->script_phase = SCRIPT_WAIT_STEPS;
@@ -1449,7 +1556,8 @@ script_tick (gpointer data)
         gboolean need_material = self->field_names
                                  && g_strv_contains ((const char * const *) self->field_names, "material");
 
-        if (self->shown_step >= self->script.run_steps && (!need_material || self->material != NULL))
+        if (self->shown_step >= self->script.run_steps && (!need_material || self->material != NULL)
+            && script_probes_current (self))
           {
             for (guint i = 0; self->script.type_values && self->script.type_values[i]; i++)
               {
@@ -1466,12 +1574,20 @@ script_tick (gpointer data)
                 else
                   script_say (self, "param %s: accepted", kv[0]);
               }
-            gtk_gl_area_queue_render (GTK_GL_AREA (self->field_view));
-            self->script_phase = SCRIPT_CAPTURE;
-            self->script_mark_time = now;
-            self->script_frames_mark = wb_field_view_get_frames_drawn (self->field_view);
+            script_start_exports (self);
+            self->script_phase = SCRIPT_EXPORTS;
           }
       }
+      break;
+
+    case SCRIPT_EXPORTS:
+      if (self->script_pending == 0)
+        {
+          gtk_gl_area_queue_render (GTK_GL_AREA (self->field_view));
+          self->script_phase = SCRIPT_CAPTURE;
+          self->script_mark_time = now;
+          self->script_frames_mark = wb_field_view_get_frames_drawn (self->field_view);
+        }
       break;
 
     case SCRIPT_BENCHMARK:
@@ -1564,8 +1680,10 @@ wb_window_dispose (GObject *object)
   g_clear_handle_id (&self->rate_timer, g_source_remove);
   g_clear_handle_id (&self->script_timer, g_source_remove);
   if (self->runner != NULL)
-    g_signal_handlers_disconnect_by_data (self->runner, self);
-  g_clear_object (&self->runner);
+    {
+      g_signal_handlers_disconnect_by_data (self->runner, self);
+      wb_runner_cancel (self->runner);
+    }
   g_clear_object (&self->settings);
   gtk_widget_dispose_template (GTK_WIDGET (self), WB_TYPE_WINDOW);
 
@@ -1577,6 +1695,9 @@ wb_window_finalize (GObject *object)
 {
   WbWindow *self = WB_WINDOW (object);
 
+  /* Dropped last: widgets that borrow it (the debug panel) let go of it
+   * when the window's children are disposed, after our dispose. */
+  g_clear_object (&self->runner);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->preset, wb_preset_free);
   g_clear_pointer (&self->catalog, g_ptr_array_unref);

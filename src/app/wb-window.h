@@ -19,6 +19,9 @@ typedef struct
   char     *window_screenshot;  /* the whole window */
   GArray   *readouts;           /* graphene_point_t, view coordinates */
   GStrv     type_values;        /* "path=value" typed into the parameter panel */
+  GArray   *probes;             /* guint[3] cells to probe from the start */
+  char     *export_csv;         /* probes as CSV after the steps */
+  GStrv     export_fields;      /* "NAME:PATH" (.npy or .png) after the steps */
   double    benchmark_seconds;  /* > 0: free run this long, print rates */
   gboolean  live_view;          /* display on during the benchmark */
 } WbScript;
