@@ -864,7 +864,9 @@ wb_cli_bench_pstm (int argc, char **argv)
       }
     outputs = n;
   }
-  wall_rate = st.seconds > 0 ? st.contributions / st.seconds : 0;
+  /* Context creation and the program build are a once-per-run cost that
+   * a long migration amortises: left out of the rate, reported apart. */
+  wall_rate = st.seconds - st.setup_seconds > 0 ? st.contributions / (st.seconds - st.setup_seconds) : 0;
   kernel_rate = st.kernel_seconds > 0 ? st.contributions / st.kernel_seconds : wall_rate;
 
   if (json)
@@ -893,6 +895,8 @@ wb_cli_bench_pstm (int argc, char **argv)
       json_builder_add_int_value (b, st.live_contributions);
       json_builder_set_member_name (b, "seconds");
       json_builder_add_double_value (b, st.seconds);
+      json_builder_set_member_name (b, "setup_seconds");
+      json_builder_add_double_value (b, st.setup_seconds);
       json_builder_set_member_name (b, "kernel_seconds");
       json_builder_add_double_value (b, st.kernel_seconds);
       json_builder_set_member_name (b, "contributions_per_s");
@@ -900,7 +904,7 @@ wb_cli_bench_pstm (int argc, char **argv)
       json_builder_set_member_name (b, "kernel_contributions_per_s");
       json_builder_add_double_value (b, kernel_rate);
       json_builder_set_member_name (b, "traces_per_s");
-      json_builder_add_double_value (b, st.seconds > 0 ? st.traces / st.seconds : 0);
+      json_builder_add_double_value (b, st.seconds - st.setup_seconds > 0 ? st.traces / (st.seconds - st.setup_seconds) : 0);
       json_builder_end_object (b);
       root = json_builder_get_root (b);
       json_generator_set_pretty (gen, TRUE);
@@ -909,10 +913,10 @@ wb_cli_bench_pstm (int argc, char **argv)
       g_print ("%s\n", s);
     }
   else
-    g_print ("pstm  %-12s %dx%dx%d  %u tiles  %" G_GUINT64_FORMAT " traces  %.3g contributions (%.3g live) in %.3f s:  "
-             "%.4g contributions/s  (%.4g in kernels)  %.4g traces/s\n",
+    g_print ("pstm  %-12s %dx%dx%d  %u tiles  %" G_GUINT64_FORMAT " traces  %.3g contributions (%.3g live) in %.3f s "
+             "(+ %.2f s setup):  %.4g contributions/s  (%.4g in kernels)  %.4g traces/s\n",
              device->id, outputs, outputs, samples, wb_pstm_job_n_tiles (job), st.traces, (double) st.contributions,
-             (double) st.live_contributions, st.seconds, wall_rate, kernel_rate,
-             st.seconds > 0 ? st.traces / st.seconds : 0);
+             (double) st.live_contributions, st.seconds - st.setup_seconds, st.setup_seconds, wall_rate, kernel_rate,
+             st.seconds - st.setup_seconds > 0 ? st.traces / (st.seconds - st.setup_seconds) : 0);
   return 0;
 }

@@ -224,6 +224,7 @@ typedef struct
   guint64 live_contributions;  /* of those, within aperture and trace (the fold sum) */
   double  seconds;             /* wall time of the run */
   double  kernel_seconds;      /* device time of the launches (OpenCL), or compute time */
+  double  setup_seconds;        /* context, program and buffers (the slowest device) */
   guint   tiles_computed;
   guint   tiles_resumed;
 } WbPstmStats;
