@@ -26,7 +26,7 @@
 
 /* 2^y for the dose integrand.  PoCL's exp2/expm1 are scalar library calls
  * that cost several times the whole stencil on a CPU, so this is plain
- * arithmetic that vectorises: 2^y = 2^n 2^f with n = rint(y), |f| <= 1/2
+ * arithmetic that vectorises: 2^y = 2^n 2^f with n = floor(y + 1/2), |f| <= 1/2
  * and a degree-7 Taylor polynomial for 2^f (relative error below 6e-9,
  * under float rounding).  y is clamped to the normal range [-126, 127]:
  * the integrand is then wrong only below -20 C or above 170 C. */
