@@ -11,6 +11,7 @@
 #include "wb-colormap.h"
 #include "wb-device.h"
 #include "wb-error.h"
+#include "wb-npy.h"
 #include "wb-render.h"
 #include "wb-sim.h"
 
@@ -320,6 +321,89 @@ test_gui_param_panel (void)
   g_assert_null (find_line (run.out, "error shown"));
 }
 
+/* Probes and exports: a probe's last CSV row and an exported .npy hold the
+ * engine's own values at the final step. */
+static void
+test_gui_probes_export (void)
+{
+  g_autofree char *csv_path = g_build_filename (tmp, "probes.csv", NULL);
+  g_autofree char *npy_path = g_build_filename (tmp, "T.npy", NULL);
+  g_autofree char *export_arg = g_strconcat ("T:", npy_path, NULL);
+  const char *args[] = { "--preset", "bhte-gaussian", "--backend", "reference", "--run-steps", "10",
+                         "--probe", "24,24,24", "--probe", "20,26,24", "--export-csv", csv_path,
+                         "--export-field", export_arg, NULL };
+  g_auto(AppRun) run = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WbPreset) preset = NULL;
+  g_autoptr(GPtrArray) devices = NULL;
+  g_autoptr(WbDevice) device = NULL;
+  g_autoptr(WbSim) sim = NULL;
+  g_autoptr(WbField) T = NULL;
+  g_autoptr(WbField) dose = NULL;
+  g_autoptr(WbNpyArray) npy = NULL;
+  g_autofree char *csv = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_auto(GStrv) header = NULL;
+  g_auto(GStrv) last = NULL;
+  guint n_lines;
+  const gsize cells[2][3] = { { 24, 24, 24 }, { 20, 26, 24 } };
+
+  run_app (&run, args);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (find_line (run.out, "exported probes "));
+  g_assert_nonnull (find_line (run.out, "exported T "));
+
+  preset = wb_preset_load ("bhte-gaussian", &error);
+  g_assert_no_error (error);
+  devices = wb_device_list (NULL);
+  device = wb_device_lookup (devices, "reference", NULL, &error);
+  g_assert_no_error (error);
+  sim = wb_sim_new (preset, device, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (wb_sim_step (sim, 10, &error));
+  T = wb_sim_read_field (sim, "T", &error);
+  g_assert_no_error (error);
+  dose = wb_sim_read_field (sim, "dose", &error);
+  g_assert_no_error (error);
+
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, &error));
+  lines = g_strsplit (g_strstrip (csv), "\n", -1);
+  n_lines = g_strv_length (lines);
+  g_assert_cmpuint (n_lines, >=, 2);
+  header = g_strsplit (lines[0], ",", -1);
+  g_assert_cmpuint (g_strv_length (header), ==, 5);
+  g_assert_cmpstr (header[0], ==, "time_s");
+  g_assert_true (g_str_has_prefix (header[1], "P1 T ["));
+  g_assert_true (g_str_has_suffix (header[1], "(i=24 j=24 k=24)"));
+  g_assert_true (g_str_has_prefix (header[4], "P2 dose ["));
+  last = g_strsplit (lines[n_lines - 1], ",", -1);
+  g_assert_cmpfloat_with_epsilon (g_ascii_strtod (last[0], NULL), 10 * sim->dt, 1e-9);
+  for (guint p = 0; p < 2; p++)
+    {
+      gsize idx = wb_field_index (T, cells[p][0], cells[p][1], cells[p][2]);
+
+      /* %.9g round-trips float32 exactly. */
+      g_assert_cmpfloat ((float) g_ascii_strtod (last[1 + 2 * p], NULL), ==, T->data[idx]);
+      g_assert_cmpfloat ((float) g_ascii_strtod (last[2 + 2 * p], NULL), ==, dose->data[idx]);
+    }
+  /* Samples are in time order and the temperature at the centre of the
+   * cooling Gaussian falls. */
+  {
+    g_auto(GStrv) first = g_strsplit (lines[1], ",", -1);
+    g_assert_cmpfloat (g_ascii_strtod (first[0], NULL), <, g_ascii_strtod (last[0], NULL));
+    g_assert_cmpfloat (g_ascii_strtod (first[1], NULL), >, g_ascii_strtod (last[1], NULL));
+  }
+
+  npy = wb_npy_read (npy_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (npy->shape[0], ==, T->shape[0]);
+  g_assert_cmpuint (npy->shape[1], ==, T->shape[1]);
+  g_assert_cmpuint (npy->shape[2], ==, T->shape[2]);
+  for (gsize i = 0; i < wb_field_n_elements (T); i++)
+    if ((float) npy->data[i] != T->data[i])
+      g_error ("T.npy[%" G_GSIZE_FORMAT "] = %g, engine %g", i, npy->data[i], T->data[i]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -382,6 +466,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/wavebench/gui/invalid-preset", test_gui_invalid_preset);
   g_test_add_func ("/wavebench/gui/param-panel", test_gui_param_panel);
+  g_test_add_func ("/wavebench/gui/probes-export", test_gui_probes_export);
 
   status = g_test_run ();
   if (g_getenv ("WB_KEEP_SCREENSHOTS") == NULL)

@@ -522,9 +522,14 @@ draw_markers (GtkDrawingArea *area,
       if (!wb_field_view_cell_to_widget (self->field_view, probe->cell, &x, &y))
         continue;
       wb_plot_series_color (p, &color);
+      /* A dark halo keeps marker and label readable on any colour. */
+      cairo_new_path (cr);
       cairo_set_line_width (cr, 3);
       cairo_set_source_rgba (cr, 0, 0, 0, 0.7);
       cairo_arc (cr, x, y, 5, 0, 2 * G_PI);
+      cairo_stroke (cr);
+      cairo_move_to (cr, x + 7, y - 7);
+      cairo_text_path (cr, label);
       cairo_stroke (cr);
       cairo_set_line_width (cr, 1.5);
       gdk_cairo_set_source_rgba (cr, &color);
@@ -532,6 +537,7 @@ draw_markers (GtkDrawingArea *area,
       cairo_stroke (cr);
       cairo_move_to (cr, x + 7, y - 7);
       cairo_show_text (cr, label);
+      cairo_new_path (cr);
     }
 }
 
