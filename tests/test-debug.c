@@ -613,6 +613,87 @@ test_reference_and_preset (void)
                    "unknown key 'debug.probe' (known keys in debug: kernel, variant, probes, local_size)");
 }
 
+/* The same bug on the viscoelastic stress kernel, whose stresses are
+ * updated in place: no sentinel can go there, so probes, the launch report
+ * and the diff find it.  12 x 12 groups of 8 x 8 rounded up to 16 x 16
+ * work-items: 256 of the 96 x 96 cells. */
+static void
+test_vwe_grid_in_groups (void)
+{
+  NEED_OPENCL (dev);
+  g_autoptr(WbDevice) ref = reference_device ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WbSim) sim = sim_from ("early-return-vwe", dev, NULL, NULL);
+  g_autoptr(WbProbeReport) probes = NULL;
+  g_autoptr(WbCoverage) cov = NULL;
+  const gsize n[3] = { 96, 96, 1 }, l[3] = { 8, 8, 1 };
+  guint64 covered = covered_by_groups (n, l);
+  WbLaunchReport plan;
+  WbKernelConfig cfg;
+
+  g_assert_cmpuint (covered, ==, 256);
+  g_assert_true (wb_launch_plan (sim, &plan, &error));
+  g_assert_cmpstr (plan.kernel, ==, "vwe_stress");
+  g_assert_cmpuint (plan.launch.work_dim, ==, 2);
+  g_assert_true (plan.flags & WB_LAUNCH_UNDERCOVERS);
+  g_assert_cmpuint (plan.uncovered, ==, 96 * 96 - covered);
+
+  probes = wb_probe_measure (sim, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (probes->counts[0], ==, 96 * 96 - covered);
+  g_assert_cmpuint (probes->counts[4], ==, covered);
+  /* Unreached cells are exactly those outside the 16 x 16 corner. */
+  for (gsize j = 0; j < 96; j += 5)
+    for (gsize i = 0; i < 96; i++)
+      g_assert_cmpfloat (probes->map->data[i + 96 * j], ==, (i < 16 && j < 16) ? 4.0 : 0.0);
+
+  cov = wb_coverage_measure (sim, "Sigma_xy", wb_sentinel_default (), &error);
+  g_assert_null (cov);
+  g_assert_cmpstr (error->message, ==,
+                   "vwe cannot take a sentinel in field 'Sigma_xy': only outputs that the kernel "
+                   "writes without reading them can (none)");
+  g_clear_error (&error);
+
+  /* vwe rebuilds only before its first step; the running program stays. */
+  wb_kernel_config_init (&cfg);
+  g_assert_false (wb_sim_configure_kernels (sim, &cfg, &error));
+  g_assert_error (error, WB_ERROR, WB_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "before the first step only"));
+  g_clear_error (&error);
+  g_assert_true (wb_sim_step (sim, 1, &error));
+  g_assert_no_error (error);
+
+  /* Against the reference the first excess is at step 1, in a stress,
+   * outside the covered corner. */
+  {
+    g_autoptr(WbSim) a = sim_from ("early-return-vwe", dev, NULL, NULL);
+    g_autoptr(WbSim) b = sim_from ("early-return-vwe", ref, NULL, NULL);
+    g_autoptr(WbCompareReport) r = wb_compare_run (a, b, 5, NULL, 1e-4, TRUE, NULL, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (r->exceeded);
+    g_assert_cmpuint (r->first_step, ==, 1);
+    g_assert_true (g_str_has_prefix (r->first_field, "Sigma_"));
+    g_assert_true (r->first_ijk[0] >= 16 || r->first_ijk[1] >= 16);
+  }
+  /* Fixed: every work-item runs the whole kernel, and float against the
+   * double reference stays within 1e-3 of each field's largest value over
+   * 20 steps (rounding, not a missing update, which is of order 1). */
+  {
+    g_autoptr(WbSim) a = sim_from ("early-return-vwe", dev, "debug.variant=none", NULL);
+    g_autoptr(WbSim) b = sim_from ("early-return-vwe", ref, "debug.variant=none", NULL);
+    g_autoptr(WbProbeReport) p = wb_probe_measure (a, &error);
+    g_autoptr(WbCompareReport) r = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (p->counts[4], ==, 96 * 96);
+    g_assert_true (wb_sim_step (b, 1, &error));
+    r = wb_compare_run (a, b, 20, NULL, 1e-3, TRUE, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_false (r->exceeded);
+  }
+}
+
 /* The CLI prints the same findings; --json for scripts. */
 static void
 test_cli_json (void)
@@ -684,6 +765,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wavebench/debug/edit-syntax-error", test_edit_syntax_error);
   g_test_add_func ("/wavebench/debug/launch-override", test_launch_override);
   g_test_add_func ("/wavebench/debug/reference-and-preset", test_reference_and_preset);
+  g_test_add_func ("/wavebench/debug/vwe-grid-in-groups", test_vwe_grid_in_groups);
   g_test_add_func ("/wavebench/debug/cli", test_cli_json);
   return g_test_run ();
 }

@@ -56,17 +56,18 @@ wb_debug_parse_build_errors (const char *log,
       guint64 line;
       char *end;
 
-      /* "bhte.cl:97:20: error: expected ';'" (clang, PoCL) or with a path
-       * before the name; warnings are not listed. */
-      if (l == NULL || (l != parts[i] && l[-1] != '/'))
+      /* "bhte.cl:97:20: error: expected ';'" (clang), "error:
+       * bhte.cl:116:18: expected ';'" (PoCL), maybe with a path before the
+       * name; warnings are not listed. */
+      if (l == NULL || (l != parts[i] && l[-1] != '/' && l[-1] != ' '))
         continue;
       l += strlen (prefix);
       line = g_ascii_strtoull (l, &end, 10);
-      if (end == l || line == 0 || strstr (end, "error") == NULL)
+      if (end == l || line == 0 || strstr (parts[i], "error") == NULL)
         continue;
       g_array_append_val (lines, (guint) { line });
       if (messages)
-        g_ptr_array_add (messages, g_strdup (parts[i] + (l - parts[i]) - strlen (prefix)));
+        g_ptr_array_add (messages, g_strstrip (g_strdup (parts[i])));
     }
   return lines;
 }
@@ -211,6 +212,18 @@ show_build_errors (WbDebugEditor *self,
       gtk_widget_add_css_class (label, "monospace");
       gtk_list_box_append (self->errors, label);
     }
+  if (lines->len > 0)
+    {
+      /* Go to the first error; scroll_to_mark works before layout is done. */
+      GtkTextIter it;
+
+      gtk_text_buffer_get_iter_at_line (GTK_TEXT_BUFFER (self->buffer), &it,
+                                        g_array_index (lines, guint, 0) - 1);
+      gtk_text_buffer_place_cursor (GTK_TEXT_BUFFER (self->buffer), &it);
+      gtk_text_view_scroll_to_mark (GTK_TEXT_VIEW (self->view),
+                                    gtk_text_buffer_get_insert (GTK_TEXT_BUFFER (self->buffer)),
+                                    0.2, TRUE, 0.0, 0.3);
+    }
   if (lines->len == 0)
     {
       /* No FILE:LINE: lines (a link error, a missing kernel): the whole
@@ -303,6 +316,29 @@ wb_debug_editor_rebuild (WbDebugEditor *self)
   task = g_task_new (NULL, self->cancellable, build_done, g_object_ref (self));
   g_task_set_task_data (task, job, (GDestroyNotify) build_job_free);
   g_task_run_in_thread (task, build_thread);
+}
+
+gboolean
+wb_debug_editor_is_building (WbDebugEditor *self)
+{
+  return self->building;
+}
+
+gboolean
+wb_debug_editor_replace (WbDebugEditor *self,
+                         const char    *find,
+                         const char    *replace)
+{
+  GtkTextIter start, a, b;
+
+  gtk_text_buffer_get_start_iter (GTK_TEXT_BUFFER (self->buffer), &start);
+  if (!gtk_text_iter_forward_search (&start, find, GTK_TEXT_SEARCH_TEXT_ONLY, &a, &b, NULL))
+    return FALSE;
+  gtk_text_buffer_delete (GTK_TEXT_BUFFER (self->buffer), &a, &b);
+  gtk_text_buffer_insert (GTK_TEXT_BUFFER (self->buffer), &a, replace, -1);
+  gtk_text_buffer_place_cursor (GTK_TEXT_BUFFER (self->buffer), &a);
+  gtk_text_view_scroll_to_iter (GTK_TEXT_VIEW (self->view), &a, 0.2, FALSE, 0, 0);
+  return TRUE;
 }
 
 GArray *

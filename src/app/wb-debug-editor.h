@@ -27,6 +27,12 @@ GtkWidget *wb_debug_editor_new            (GtkWindow     *parent,
 char      *wb_debug_editor_user_dir       (void);
 /* Rebuilds from the text in the editor (what Ctrl+B does). */
 void       wb_debug_editor_rebuild        (WbDebugEditor *self);
+gboolean   wb_debug_editor_is_building    (WbDebugEditor *self);
+/* Replaces the first occurrence of @find in the text (documentation and
+ * tests script an edit this way); FALSE if it is not there. */
+gboolean   wb_debug_editor_replace        (WbDebugEditor *self,
+                                           const char    *find,
+                                           const char    *replace);
 /* Lines the last failed build reported (1-based), for tests. */
 GArray    *wb_debug_editor_get_error_lines (WbDebugEditor *self);
 

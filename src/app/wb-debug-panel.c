@@ -327,6 +327,7 @@ tool_thread (GTask        *task,
 }
 
 static void demo_capture (WbDebugPanel *self);
+static void demo_editor (WbDebugPanel *self);
 
 static void
 set_busy (WbDebugPanel *self,
@@ -603,6 +604,11 @@ on_loaded (WbDebugPanel *self)
       const char *slice = g_getenv ("WB_DEBUG_DEMO_SLICE");
 
       self->demo_started = TRUE;
+      if (g_str_equal (self->demo_tool, "editor"))
+        {
+          g_timeout_add_once (500, (GSourceOnceFunc) demo_editor, self);
+          return;
+        }
       /* "z:12": the window's slice controls, so that they show it too. */
       if (slice && strlen (slice) > 2 && slice[1] == ':' && strchr ("xyz", slice[0]))
         {
@@ -623,10 +629,42 @@ on_loaded (WbDebugPanel *self)
 
 /* --- documentation screenshots ------------------------------------------ */
 
+static void demo_capture_widget (WbDebugPanel *self, GtkWidget *widget);
+
+/* Editor demo: a slip (a missing semicolon) rebuilt with Ctrl+B. */
+static gboolean
+demo_editor_poll (gpointer data)
+{
+  WbDebugPanel *self = data;
+
+  if (self->editor == NULL)
+    return G_SOURCE_REMOVE;
+  if (wb_debug_editor_is_building (WB_DEBUG_EDITOR (self->editor)))
+    return G_SOURCE_CONTINUE;
+  demo_capture_widget (self, GTK_WIDGET (self->editor));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+demo_editor (WbDebugPanel *self)
+{
+  on_edit_clicked (self);
+  if (!wb_debug_editor_replace (WB_DEBUG_EDITOR (self->editor), "Tn = T + dT;", "Tn = T + dT"))
+    g_printerr ("wavebench: the demo edit found nothing to change\n");
+  wb_debug_editor_rebuild (WB_DEBUG_EDITOR (self->editor));
+  g_timeout_add_full (G_PRIORITY_DEFAULT, 1500, demo_editor_poll, self, NULL);
+}
+
 static void
 demo_capture (WbDebugPanel *self)
 {
-  GtkWidget *widget = GTK_WIDGET (self->window);
+  demo_capture_widget (self, GTK_WIDGET (self->window));
+}
+
+static void
+demo_capture_widget (WbDebugPanel *self,
+                     GtkWidget    *widget)
+{
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
   g_autoptr(GdkTexture) texture = NULL;

@@ -228,7 +228,7 @@ do_probes (const DebugOptions *o,
 
   if (sim == NULL)
     return debug_fail (g_steal_pointer (&error));
-  if (!advance (sim, o->steps, &error))
+  if (!wb_probe_enable (sim, &error) || !advance (sim, o->steps, &error))
     return debug_fail (g_steal_pointer (&error));
   rep = wb_probe_measure (sim, &error);
   if (rep == NULL)

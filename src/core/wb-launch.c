@@ -170,6 +170,13 @@ wb_kernel_config_new_sim (WbSimCtor        ctor,
     return NULL;
   plain = wb_kernel_config_strip_preset (preset);
   sim = ctor (plain ? plain : preset, device, kernel_dir, FALSE, error);
+  if (sim != NULL && present && sim->cl != NULL)
+    {
+      if (config.kernel_dir == NULL && kernel_dir != NULL)
+        config.kernel_dir = g_strdup (kernel_dir);
+      if (!wb_sim_configure_kernels (sim, &config, error))
+        g_clear_pointer (&sim, wb_sim_free);
+    }
   /* Keep the section in the sim's copy, so that a sim made again from it
    * (the app's runner, the debugging tools) has the same kernels. */
   if (sim != NULL && present && sim->preset != NULL)
@@ -177,13 +184,6 @@ wb_kernel_config_new_sim (WbSimCtor        ctor,
       JsonNode *node = json_object_get_member (json_node_get_object (preset->root), "debug");
       json_object_set_member (json_node_get_object (sim->preset->root), "debug",
                               json_node_copy (node));
-    }
-  if (sim != NULL && present && sim->cl != NULL)
-    {
-      if (config.kernel_dir == NULL && kernel_dir != NULL)
-        config.kernel_dir = g_strdup (kernel_dir);
-      if (!wb_sim_configure_kernels (sim, &config, error))
-        g_clear_pointer (&sim, wb_sim_free);
     }
   wb_kernel_config_clear (&config);
   return sim;
@@ -253,6 +253,7 @@ wb_kernel_debug_free (WbKernelDebug *dbg)
     return;
   wb_kernel_config_clear (&dbg->config);
   WB_CL_RELEASE (dbg->probe_buf, clReleaseMemObject);
+  WB_CL_RELEASE (dbg->probe_scratch, clReleaseMemObject);
   g_free (dbg->file);
   g_free (dbg->kernel_name);
   g_free (dbg->base_defines);
@@ -308,6 +309,43 @@ wb_kernel_debug_bind_probes (WbKernelDebug        *dbg,
         return FALSE;
     }
   return wb_cl_set_arg (kernel, index, sizeof (cl_mem), &dbg->probe_buf, error);
+}
+
+gboolean
+wb_kernel_debug_bind_probes_all (WbKernelDebug  *dbg,
+                                 WbClContext    *ctx,
+                                 cl_kernel      *kernels,
+                                 guint           n_kernels,
+                                 gsize           scratch_size,
+                                 GError        **error)
+{
+  if (!dbg->config.probes)
+    return TRUE;
+  for (guint i = 0; i < n_kernels; i++)
+    {
+      cl_uint nargs = 0;
+
+      if (!wb_cl_check (clGetKernelInfo (kernels[i], CL_KERNEL_NUM_ARGS, sizeof nargs, &nargs, NULL),
+                        "clGetKernelInfo", error))
+        return FALSE;
+      g_assert (nargs > 0);
+      if (i == 0)
+        {
+          if (!wb_kernel_debug_bind_probes (dbg, ctx, &dbg->config, kernels[0], nargs - 1, error))
+            return FALSE;
+          continue;
+        }
+      if (dbg->probe_scratch == NULL)
+        {
+          dbg->probe_scratch = wb_cl_buffer_new (ctx, CL_MEM_READ_WRITE, MAX (scratch_size, 1), NULL,
+                                                 "probe scratch", error);
+          if (dbg->probe_scratch == NULL)
+            return FALSE;
+        }
+      if (!wb_cl_set_arg (kernels[i], nargs - 1, sizeof (cl_mem), &dbg->probe_scratch, error))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 void

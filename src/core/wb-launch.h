@@ -92,6 +92,7 @@ struct _WbKernelDebug
   gboolean       launched;
   gsize          n_cells;
   cl_mem         probe_buf;       /* uchar per cell, when probes are on */
+  cl_mem         probe_scratch;   /* for the program's other kernels */
   char          *sentinel_field;  /* NULL: no sentinel */
   float          sentinel_value;
   gboolean       sentinel_filled; /* set when a launch filled it */
@@ -121,6 +122,15 @@ gboolean       wb_kernel_debug_bind_probes (WbKernelDebug        *dbg,
                                             cl_kernel             kernel,
                                             guint                 index,
                                             GError              **error);
+/* With probes on, every kernel of a program has the probe argument last:
+ * @kernels[0] (the main one) gets the probe map, the others a scratch
+ * buffer of @scratch_size bytes (their own indices, not cells). */
+gboolean       wb_kernel_debug_bind_probes_all (WbKernelDebug *dbg,
+                                                WbClContext   *ctx,
+                                                cl_kernel     *kernels,
+                                                guint          n_kernels,
+                                                gsize          scratch_size,
+                                                GError       **error);
 /* Makes @config and @kernel (the new main kernel) the ones in effect. */
 void           wb_kernel_debug_commit   (WbKernelDebug        *dbg,
                                          const WbKernelConfig *config,

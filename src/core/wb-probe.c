@@ -286,32 +286,37 @@ wb_probe_read (WbSim   *sim,
   return r;
 }
 
-WbProbeReport *
-wb_probe_measure (WbSim   *sim,
-                  GError **error)
+gboolean
+wb_probe_enable (WbSim   *sim,
+                 GError **error)
 {
   WbKernelDebug *dbg = wb_sim_kernel_debug (sim);
+  WbKernelConfig config;
+  gboolean ok;
 
   if (dbg == NULL)
     {
       g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
                    "probes need an OpenCL backend and a solver with debugging hooks (%s on %s)",
                    sim->klass->name, sim->device->id);
-      return NULL;
+      return FALSE;
     }
-  if (!dbg->config.probes)
-    {
-      WbKernelConfig config;
-      gboolean ok;
+  if (dbg->config.probes)
+    return TRUE;
+  wb_kernel_config_init (&config);
+  wb_kernel_config_copy (&config, &dbg->config);
+  config.probes = TRUE;
+  ok = wb_sim_configure_kernels (sim, &config, error);
+  wb_kernel_config_clear (&config);
+  return ok;
+}
 
-      wb_kernel_config_init (&config);
-      wb_kernel_config_copy (&config, &dbg->config);
-      config.probes = TRUE;
-      ok = wb_sim_configure_kernels (sim, &config, error);
-      wb_kernel_config_clear (&config);
-      if (!ok)
-        return NULL;
-    }
+WbProbeReport *
+wb_probe_measure (WbSim   *sim,
+                  GError **error)
+{
+  if (!wb_probe_enable (sim, error))
+    return NULL;
   if (!wb_sim_step (sim, 1, error) || !wb_sim_finish (sim, error))
     return NULL;
   return wb_probe_read (sim, error);

@@ -84,6 +84,10 @@ WbProbeReport *wb_probe_report_from_map  (const guint8  *map,
  * and reads the probe map of the main kernel's launch. */
 WbProbeReport *wb_probe_measure          (WbSim         *sim,
                                           GError       **error);
+/* Rebuilds with probes if they are not on yet (some solvers rebuild only
+ * before the first step: call this first). */
+gboolean       wb_probe_enable           (WbSim         *sim,
+                                          GError       **error);
 /* Reads the probe map of the last launch (probes must be on). */
 WbProbeReport *wb_probe_read             (WbSim         *sim,
                                           GError       **error);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "wb-error.h"
+#include "wb-launch.h"
 #include "wb-vwe-private.h"
 
 enum { XX, YY, ZZ, XY, XZ, YZ };
@@ -42,6 +43,8 @@ typedef struct
   guint       n_samples;
   gboolean    use_local;
   gsize       local[3];
+  WbKernelDebug *dbg;             /* kernel debugging (wb-launch.h) */
+  const WbKernelConfig *pending;  /* the config cl_init builds, borrowed */
 } WbVwe;
 
 static const char *fields_2d[] = {
@@ -104,6 +107,7 @@ vwe_free (WbSim *sim)
   WB_CL_RELEASE (s->k_src_s, clReleaseKernel);
   WB_CL_RELEASE (s->k_sensors, clReleaseKernel);
   WB_CL_RELEASE (s->program, clReleaseProgram);
+  g_clear_pointer (&s->dbg, wb_kernel_debug_free);
   g_clear_pointer (&s->ref, vwe_ref_free);
   g_clear_pointer (&s->cfg, vwe_config_free);
 
@@ -238,7 +242,14 @@ cl_init (WbVwe       *s,
                              vwe_config_pml_width (cfg, 2),
                              cfg->periodic[0], cfg->periodic[1], cfg->periodic[2],
                              cfg->attenuation, cfg->maps, g1, g2, npsi);
-  s->program = wb_cl_build_program (cl, "vwe.cl", defines, NULL, error);
+  {
+    WbKernelConfig none = { 0 };
+
+    s->dbg = wb_kernel_debug_new ("vwe.cl", "vwe_stress", NULL, defines, nd, cfg->n, NULL);
+    wb_kernel_config_copy (&s->dbg->config, s->pending ? s->pending : &none);
+    s->pending = NULL;
+    s->program = wb_kernel_debug_build (s->dbg, cl, &s->dbg->config, error);
+  }
   if (s->program == NULL
       || !(s->k_stress = wb_cl_create_kernel (s->program, "vwe_stress", error))
       || !(s->k_particle = wb_cl_create_kernel (s->program, "vwe_particle", error))
@@ -419,6 +430,17 @@ cl_init (WbVwe       *s,
         s->use_local = s->local[0] * s->local[1] * s->local[2] <= wg;
       }
   }
+  /* Kernel debugging: the stress kernel is the one the tools look at. */
+  s->dbg->kernel = s->k_stress;
+  if (s->use_local)
+    memcpy (s->dbg->default_local, s->local, sizeof s->local);
+  {
+    cl_kernel all[] = { s->k_stress, s->k_particle, s->k_src_v, s->k_src_s, s->k_sensors };
+
+    if (!wb_kernel_debug_bind_probes_all (s->dbg, cl, all, G_N_ELEMENTS (all),
+                                          MAX (n, cfg->channels->len), error))
+      return FALSE;
+  }
   return wb_cl_finish (cl, error);
 }
 
@@ -470,7 +492,7 @@ cl_step (WbVwe   *s,
 
       if (!wb_cl_enqueue (sim->cl, s->k_particle, cfg->ndim, cfg->n, local, NULL, NULL, error)
           || !enqueue_sources (s, VWE_SRC_VELOCITY, half, error)
-          || !wb_cl_enqueue (sim->cl, s->k_stress, cfg->ndim, cfg->n, local, NULL, NULL, error)
+          || !wb_kernel_debug_enqueue (s->dbg, sim->cl, error)
           || !enqueue_sources (s, VWE_SRC_PRESSURE, half + 1, error))
         return FALSE;
       sim->step++;
@@ -652,6 +674,46 @@ vwe_field_buffer (WbSim      *sim,
   return NULL;
 }
 
+static WbSim *vwe_new_config (const WbPreset *preset, WbDevice *device, const char *kernel_dir,
+                               gboolean validate_only, const WbKernelConfig *config,
+                               GError **error);
+
+/* Kernel debugging (wb-launch.h): a rebuild makes the OpenCL state again
+ * from the preset with the new kernels, then takes this one's place; when
+ * the build fails nothing changes and the old program keeps running. */
+static gboolean
+vwe_configure (WbSim                *sim,
+               const WbKernelConfig *config,
+               GError              **error)
+{
+  WbVwe *s = (WbVwe *) sim, *fresh, tmp;
+  g_autoptr(WbPreset) plain = wb_kernel_config_strip_preset (sim->preset);
+
+  if (sim->step > 0)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "vwe: kernels can be rebuilt before the first step only (this simulation is "
+                   "at step %" G_GUINT64_FORMAT "); set them in the preset's debug section",
+                   sim->step);
+      return FALSE;
+    }
+  fresh = (WbVwe *) vwe_new_config (plain ? plain : sim->preset, sim->device, sim->cl->kernel_dir,
+                                    FALSE, config, error);
+  if (fresh == NULL)
+    return FALSE;
+  tmp = *s;
+  *s = *fresh;
+  *fresh = tmp;
+  vwe_free (&fresh->parent);
+  return TRUE;
+}
+
+static WbKernelDebug *
+vwe_kernel_debug (WbSim *sim)
+{
+  return ((WbVwe *) sim)->dbg;
+}
+
 static const WbSimClass vwe_class = {
   .name = "vwe",
   .free = vwe_free,
@@ -660,6 +722,8 @@ static const WbSimClass vwe_class = {
   .read_field = vwe_read_field,
   .read_traces = vwe_read_traces,
   .field_buffer = vwe_field_buffer,
+  .configure = vwe_configure,
+  .kernel_debug = vwe_kernel_debug,
 };
 
 WbSim *
@@ -668,6 +732,17 @@ wb_vwe_new (const WbPreset  *preset,
             const char      *kernel_dir,
             gboolean         validate_only,
             GError         **error)
+{
+  return vwe_new_config (preset, device, kernel_dir, validate_only, NULL, error);
+}
+
+static WbSim *
+vwe_new_config (const WbPreset        *preset,
+                WbDevice              *device,
+                const char            *kernel_dir,
+                gboolean               validate_only,
+                const WbKernelConfig  *config,
+                GError               **error)
 {
   WbVwe *s;
   WbSim *sim;
@@ -746,6 +821,7 @@ wb_vwe_new (const WbPreset  *preset,
   else
     {
       sim->cl = wb_cl_context_new (device, error);
+      s->pending = config;
       if (sim->cl == NULL || !cl_init (s, kernel_dir, error))
         goto fail;
     }
