@@ -36,8 +36,16 @@ app_run_clear (AppRun *run)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AppRun, app_run_clear)
 
+static void run_app_env (AppRun *run, const char * const *args, const char * const *extra_env);
+
 static void
 run_app (AppRun *run, const char * const *args)
+{
+  run_app_env (run, args, NULL);
+}
+
+static void
+run_app_env (AppRun *run, const char * const *args, const char * const *extra_env)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
@@ -54,6 +62,14 @@ run_app (AppRun *run, const char * const *args)
   env = g_environ_setenv (env, "GTK_A11Y", "none", TRUE);
   env = g_environ_setenv (env, "NO_AT_BRIDGE", "1", TRUE);
   env = g_environ_setenv (env, "DBUS_SESSION_BUS_ADDRESS", "disabled:", TRUE);
+  /* Messages are compared in English unless a case asks otherwise. */
+  env = g_environ_setenv (env, "LC_ALL", "C.UTF-8", TRUE);
+  env = g_environ_unsetenv (env, "LANGUAGE");
+  for (guint i = 0; extra_env && extra_env[i]; i++)
+    {
+      g_auto(GStrv) kv = g_strsplit (extra_env[i], "=", 2);
+      env = g_environ_setenv (env, kv[0], kv[1], TRUE);
+    }
 
   g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL,
                 &run->out, &run->err, &wait_status, &error);
@@ -404,6 +420,71 @@ test_gui_probes_export (void)
       g_error ("T.npy[%" G_GSIZE_FORMAT "] = %g, engine %g", i, npy->data[i], T->data[i]);
 }
 
+/* A kernel that fails to build: the window shows the compiler's log with
+ * file and line, and the app keeps running. */
+static void
+test_gui_build_error (gconstpointer data)
+{
+  const char *backend = data;
+  g_autofree char *dir = g_build_filename (tmp, "broken-kernels", NULL);
+  g_autofree char *src = g_build_filename (WB_SOURCE_DIR, "kernels", "bhte.cl", NULL);
+  g_autofree char *dst = g_build_filename (dir, "bhte.cl", NULL);
+  g_autofree char *code = NULL;
+  g_autofree char *broken = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *args[] = { "--preset", "bhte-gaussian", "--backend", backend, "--run-steps", "2",
+                         "--kernel-dir", dir, NULL };
+  g_auto(AppRun) run = { 0 };
+  const char *line;
+
+  g_assert_true (g_file_get_contents (src, &code, NULL, &error));
+  /* An undeclared identifier on the first line of the file. */
+  broken = g_strconcat ("float wb_broken (void) { return undeclared_thing; }\n", code, NULL);
+  g_mkdir_with_parents (dir, 0755);
+  g_assert_true (g_file_set_contents (dst, broken, -1, &error));
+
+  run_app (&run, args);
+  g_assert_cmpint (run.status, ==, 0);
+  line = find_line (run.out, "error shown: A kernel failed to build: ");
+  g_assert_nonnull (line);
+  g_assert_nonnull (strstr (line, "undeclared_thing"));
+  g_assert_nonnull (strstr (line, "bhte.cl:1"));
+  g_assert_nonnull (find_line (run.out, "done step=0"));
+  g_unlink (dst);
+  g_rmdir (dir);
+}
+
+/* The app follows the locale: with German selected, the window's messages
+ * come from po/de.po (the catalogue built in the build tree). */
+static void
+test_gui_locale (void)
+{
+  g_autofree char *path = g_build_filename (tmp, "instabil.json", NULL);
+  g_autofree char *localedir = g_build_filename (WB_BUILD_DIR, "po", NULL);
+  g_autofree char *mo = g_build_filename (localedir, "de", "LC_MESSAGES", "wavebench.mo", NULL);
+  g_autofree char *env_dir = g_strconcat ("WAVEBENCH_LOCALEDIR=", localedir, NULL);
+  const char *env[] = { "LANGUAGE=de", env_dir, NULL };
+  const char *args[] = { "--preset", path, "--backend", "reference", "--run-steps", "1", NULL };
+  g_auto(AppRun) run = { 0 };
+  g_autoptr(WbPreset) preset = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_file_test (mo, G_FILE_TEST_EXISTS))
+    {
+      g_test_skip ("po/de/LC_MESSAGES/wavebench.mo not built");
+      return;
+    }
+  preset = wb_preset_load ("bhte-gaussian", &error);
+  g_assert_no_error (error);
+  g_assert_true (wb_preset_set (preset, "time.dt=1000", &error));
+  g_assert_true (wb_preset_save (preset, path, &error));
+
+  run_app_env (&run, args, env);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (find_line (run.out, "error shown: Vorlage „instabil“ kann nicht laufen: "));
+  g_assert_nonnull (find_line (run.out, "done step=0 state=Keine Simulation"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -467,6 +548,9 @@ main (int argc, char **argv)
   g_test_add_func ("/wavebench/gui/invalid-preset", test_gui_invalid_preset);
   g_test_add_func ("/wavebench/gui/param-panel", test_gui_param_panel);
   g_test_add_func ("/wavebench/gui/probes-export", test_gui_probes_export);
+  g_test_add_func ("/wavebench/gui/locale-de", test_gui_locale);
+  if (opencl != NULL)
+    g_test_add_data_func ("/wavebench/gui/build-error/opencl", opencl, test_gui_build_error);
 
   status = g_test_run ();
   if (g_getenv ("WB_KEEP_SCREENSHOTS") == NULL)

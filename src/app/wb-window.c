@@ -285,6 +285,9 @@ update_status (WbWindow *self)
   gtk_label_set_text (self->status_state, state_text);
   gtk_label_set_text (self->status_backend, backend);
   gtk_label_set_text (self->status_display, display);
+  /* Why frames take this path, and what the drivers would allow. */
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_display),
+                               wb_field_view_get_display_reason (self->field_view));
 
   gtk_button_set_icon_name (self->run_button,
                             wb_runner_get_running (self->runner)
@@ -892,6 +895,7 @@ start_simulation (WbWindow       *self,
   gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
   script_say (self, "loading %s on %s", preset->name, device->id);
   wb_runner_load (self->runner, preset, device, self->kernel_dir);
+  wb_field_view_set_device (self->field_view, device);
   wb_param_panel_set_dirty (self->param_panel, FALSE);
   update_status (self);
 }
@@ -1846,6 +1850,16 @@ wb_window_init (WbWindow *self)
   g_signal_connect (self->field_view, "cell-clicked", G_CALLBACK (on_cell_clicked), self);
   g_signal_connect_swapped (self->field_view, "view-changed", G_CALLBACK (gtk_widget_queue_draw), self->marker_area);
   gtk_drawing_area_set_draw_func (self->marker_area, draw_markers, self, NULL);
+  /* The field view holds the focus, so Space and "." reach the window's
+   * bindings instead of activating a header-bar button. */
+  {
+    GtkGesture *focus_click = gtk_gesture_click_new ();
+
+    gtk_event_controller_set_propagation_phase (GTK_EVENT_CONTROLLER (focus_click), GTK_PHASE_CAPTURE);
+    g_signal_connect_swapped (focus_click, "pressed", G_CALLBACK (gtk_widget_grab_focus), self->field_view);
+    gtk_widget_add_controller (GTK_WIDGET (self->field_view), GTK_EVENT_CONTROLLER (focus_click));
+    gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->field_view));
+  }
   g_signal_connect_swapped (self->backend_selector, "notify::device-id", G_CALLBACK (on_backend_changed), self);
 
   gtk_window_set_default_size (GTK_WINDOW (self),
