@@ -682,9 +682,9 @@ fill_preset_dropdown (WbWindow   *self,
         selected = self->preset_rows->len;
       g_array_append_val (self->preset_rows, i);
       /* GtkDropDown (4.8) cannot ellipsize: keep long titles short. */
-      if (g_utf8_strlen (entry->title, -1) > 40)
+      if (g_utf8_strlen (entry->title, -1) > 34)
         {
-          g_autofree char *head = g_utf8_substring (entry->title, 0, 38);
+          g_autofree char *head = g_utf8_substring (entry->title, 0, 32);
           g_autofree char *label = g_strconcat (head, "…", NULL);
           gtk_string_list_append (labels, label);
         }
