@@ -88,6 +88,67 @@ wb_preset_copy (const WbPreset *preset)
   return p;
 }
 
+/* json-glib 1.6 leaks the second value of a text holding two ("1 [2]",
+ * "{} []") before it reports the error.  Find where the first value ends
+ * (brackets matched outside strings) and say whether anything but
+ * whitespace follows; unbalanced text is left to the parser's messages. */
+static gboolean
+has_trailing_value (const char *text,
+                    gsize       len,
+                    gsize      *offset)
+{
+  gsize i = 0;
+  int depth = 0;
+  gboolean in_string = FALSE;
+
+  while (i < len && g_ascii_isspace (text[i]))
+    i++;
+  if (i == len)
+    return FALSE;
+  if (text[i] != '{' && text[i] != '[')
+    {
+      if (text[i] == '"')
+        {
+          for (i++; i < len && text[i] != '"'; i++)
+            if (text[i] == '\\')
+              i++;
+          if (i >= len)
+            return FALSE;
+          i++;
+        }
+      else
+        while (i < len && !g_ascii_isspace (text[i]) && strchr ("{}[]\",:", text[i]) == NULL)
+          i++;
+    }
+  else
+    {
+      for (; i < len; i++)
+        {
+          char c = text[i];
+          if (in_string)
+            {
+              if (c == '\\')
+                i++;
+              else if (c == '"')
+                in_string = FALSE;
+            }
+          else if (c == '"')
+            in_string = TRUE;
+          else if (c == '{' || c == '[')
+            depth++;
+          else if ((c == '}' || c == ']') && --depth == 0)
+            break;
+        }
+      if (i >= len)
+        return FALSE;
+      i++;
+    }
+  while (i < len && g_ascii_isspace (text[i]))
+    i++;
+  *offset = i;
+  return i < len && text[i] != '\0';
+}
+
 /* JSON numbers beyond double range (1e400) parse as infinity, which no
  * solver accepts and which json-glib would save as "inf", unreadable.
  * Refuse them at the door, naming the member. */
@@ -162,6 +223,22 @@ wb_preset_load_data (const char  *json,
                    "preset '%s' is not valid UTF-8 text", name);
       return NULL;
     }
+  {
+    gsize at = 0;
+    if (has_trailing_value (json, length, &at))
+      {
+        guint64 line = 1, col = 1;
+        for (gsize i = 0; i < at; i++)
+          if (json[i] == '\n')
+            line++, col = 1;
+          else
+            col++;
+        g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                     "preset '%s': JSON syntax error at line %" G_GUINT64_FORMAT ", column %" G_GUINT64_FORMAT
+                     ": unexpected text after the end of the document", name, line, col);
+        return NULL;
+      }
+  }
   if (!json_parser_load_from_data (parser, json, length, &local))
     {
       /* json-glib says "<data>:LINE:COL: Parse error: WHAT"; say it plainly. */
@@ -419,7 +496,12 @@ wb_preset_set (WbPreset    *preset,
   if (segs == NULL)
     return FALSE;
 
-  value = json_from_string (eq + 1, NULL);
+  {
+    gsize at = 0;
+    /* Two values are no JSON value: a bare string, without asking
+     * json-glib (which would leak the second). */
+    value = has_trailing_value (eq + 1, strlen (eq + 1), &at) ? NULL : json_from_string (eq + 1, NULL);
+  }
   if (value != NULL && !check_finite (value, path, error))
     {
       free_path (segs);
