@@ -9,6 +9,15 @@
 #include "wb-field-view.h"
 #include "wb-render.h"
 
+#ifdef WB_HAVE_INTEROP
+#include "wb-interop.h"
+#include "wb-interop-gl.h"
+#include "wb-interop-vk.h"
+#ifdef GDK_WINDOWING_X11
+#include <gdk/x11/gdkx.h>
+#endif
+#endif
+
 #define MARGIN 8.0
 
 struct _WbFieldView
@@ -42,6 +51,13 @@ struct _WbFieldView
   guint       tex_field, tex_cmap, tex_material;
   int         u_rect, u_range, u_size, u_outline, u_field, u_cmap, u_material;
   gboolean    field_dirty, cmap_dirty, material_dirty;
+
+  /* Display path (docs/interop.md): what the GL context and the backend
+   * offer, and why frames take the path they take */
+  WbDevice   *device;
+  gpointer    interop_caps;         /* WbInteropCaps, with WB_HAVE_INTEROP */
+  gboolean    vk_probed;
+  char       *display_reason;
 };
 
 G_DEFINE_FINAL_TYPE (WbFieldView, wb_field_view, GTK_TYPE_GL_AREA)
@@ -523,6 +539,120 @@ new_texture (void)
   return tex;
 }
 
+/* The frames this view draws come from the runner's read-back (host
+ * copy).  What the drivers would allow is worked out here, from the GL
+ * context, the backend and Vulkan, and said in the reason, so that a user
+ * (and the status bar's tooltip) can see it; $WAVEBENCH_DISPLAY_PATH and
+ * the display-path preference force a path as in wb-interop-proof. */
+static void
+update_display_path (WbFieldView *self)
+{
+#ifdef WB_HAVE_INTEROP
+  WbInteropCaps *caps = self->interop_caps;
+  g_autoptr(GSettings) settings = NULL;
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_autofree char *pref = NULL, *warning = NULL;
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  WbInteropChoice choice;
+  WbDisplayPath forced;
+  const char *forced_by = NULL;
+
+  g_clear_pointer (&self->display_reason, g_free);
+  if (caps == NULL || !caps->gl_available)
+    {
+      self->display_reason = g_strdup ("host copy: the view has no GL context yet");
+      return;
+    }
+  if (self->device == NULL)
+    {
+      self->display_reason = g_strdup ("host copy: no simulation loaded yet");
+      return;
+    }
+  wb_interop_caps_set_device (caps, self->device);
+  if (!self->vk_probed)
+    {
+      wb_vk_probe (caps);
+      self->vk_probed = TRUE;
+    }
+  schema = source ? g_settings_schema_source_lookup (source, APP_ID, TRUE) : NULL;
+  if (schema != NULL && g_settings_schema_has_key (schema, "display-path"))
+    {
+      settings = g_settings_new (APP_ID);
+      pref = g_settings_get_string (settings, "display-path");
+    }
+  forced = wb_interop_forced_path (g_getenv (WB_INTEROP_ENV), pref, &forced_by, &warning);
+  wb_interop_choose (caps, forced, forced_by, &choice);
+  if (choice.path == WB_DISPLAY_PATH_HOST_COPY)
+    self->display_reason = g_steal_pointer (&choice.reason);
+  else
+    self->display_reason = g_strdup_printf ("host copy: frames reach this window through the runner's "
+                                            "read-back; the driver also offers %s (%s)",
+                                            wb_display_path_to_label (choice.path), choice.reason);
+  if (warning)
+    {
+      char *r = g_strconcat (self->display_reason, "; ", warning, NULL);
+      g_free (self->display_reason);
+      self->display_reason = r;
+    }
+  wb_interop_choice_clear (&choice);
+  g_debug ("display: %s", self->display_reason);
+#else
+  g_free (self->display_reason);
+  self->display_reason = g_strdup ("host copy: built without the interop library (epoxy and Vulkan)");
+#endif
+}
+
+static void
+probe_display (WbFieldView  *self,
+               GdkGLContext *context)
+{
+#ifdef WB_HAVE_INTEROP
+  WbGlApi api = WB_GL_API_EGL;
+
+#ifdef GDK_WINDOWING_X11
+  {
+    GdkDisplay *display = gdk_gl_context_get_display (context);
+
+    /* GDK_DEBUG=gl-glx: an X11 display with no EGL display is GLX. */
+    if (GDK_IS_X11_DISPLAY (display) && gdk_x11_display_get_egl_display (display) == NULL)
+      api = WB_GL_API_GLX;
+  }
+#endif
+  if (self->interop_caps == NULL)
+    {
+      self->interop_caps = g_new0 (WbInteropCaps, 1);
+      wb_interop_caps_init (self->interop_caps);
+    }
+  wb_gl_probe (self->interop_caps, api);
+  g_debug ("display: GL context through %s, renderer %s",
+           api == WB_GL_API_GLX ? "GLX" : "EGL", ((WbInteropCaps *) self->interop_caps)->gl_renderer);
+#endif
+  update_display_path (self);
+}
+
+void
+wb_field_view_set_device (WbFieldView *self,
+                          WbDevice    *device)
+{
+  g_return_if_fail (WB_IS_FIELD_VIEW (self));
+
+  if (device)
+    wb_device_ref (device);
+  g_clear_pointer (&self->device, wb_device_unref);
+  self->device = device;
+  update_display_path (self);
+}
+
+const char *
+wb_field_view_get_display_reason (WbFieldView *self)
+{
+  g_return_val_if_fail (WB_IS_FIELD_VIEW (self), NULL);
+
+  if (self->display_reason == NULL)
+    update_display_path (self);
+  return self->display_reason;
+}
+
 static void
 wb_field_view_realize (GtkWidget *widget)
 {
@@ -555,6 +685,7 @@ wb_field_view_realize (GtkWidget *widget)
   self->tex_cmap = new_texture ();
   self->tex_material = new_texture ();
   self->field_dirty = self->cmap_dirty = self->material_dirty = TRUE;
+  probe_display (self, context);
 }
 
 static void
@@ -775,6 +906,13 @@ wb_field_view_finalize (GObject *object)
   g_clear_pointer (&self->slice, wb_field_unref);
   g_clear_pointer (&self->material, wb_field_unref);
   g_clear_pointer (&self->material_slice, wb_field_unref);
+  g_clear_pointer (&self->device, wb_device_unref);
+  g_clear_pointer (&self->display_reason, g_free);
+#ifdef WB_HAVE_INTEROP
+  if (self->interop_caps)
+    wb_interop_caps_clear (self->interop_caps);
+#endif
+  g_clear_pointer (&self->interop_caps, g_free);
 
   G_OBJECT_CLASS (wb_field_view_parent_class)->finalize (object);
 }

@@ -5,6 +5,7 @@
 
 #include <gtk/gtk.h>
 #include "wb-colormap.h"
+#include "wb-device.h"
 #include "wb-field.h"
 
 G_BEGIN_DECLS
@@ -67,6 +68,13 @@ gboolean    wb_field_view_cell_to_widget   (WbFieldView  *self,
                                             const gsize  *cell,
                                             double       *x,
                                             double       *y);
+/* The backend the frames come from, for the display path's choice. */
+void        wb_field_view_set_device       (WbFieldView  *self,
+                                            WbDevice     *device);
+/* How frames reach the view and why (docs/interop.md), e.g. "host copy:
+ * no gl-sharing (...); no external-memory (...)". */
+const char *wb_field_view_get_display_reason (WbFieldView *self);
+
 /* Frames drawn since creation (for frames/s). */
 guint64     wb_field_view_get_frames_drawn (WbFieldView  *self);
 

@@ -285,6 +285,9 @@ update_status (WbWindow *self)
   gtk_label_set_text (self->status_state, state_text);
   gtk_label_set_text (self->status_backend, backend);
   gtk_label_set_text (self->status_display, display);
+  /* Why frames take this path, and what the drivers would allow. */
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_display),
+                               wb_field_view_get_display_reason (self->field_view));
 
   gtk_button_set_icon_name (self->run_button,
                             wb_runner_get_running (self->runner)
@@ -650,6 +653,7 @@ on_loaded (WbRunner *runner,
   script_say (self, "loaded %s on %s: %s, %u-D, %" G_GSIZE_FORMAT " x %" G_GSIZE_FORMAT " x %" G_GSIZE_FORMAT,
               info->preset ? info->preset->name : "?", info->device_id, info->solver, info->ndim,
               info->shape[0], info->shape[1], info->shape[2]);
+  script_say (self, "display %s", wb_field_view_get_display_reason (self->field_view));
 }
 
 static void
@@ -892,6 +896,7 @@ start_simulation (WbWindow       *self,
   gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
   script_say (self, "loading %s on %s", preset->name, device->id);
   wb_runner_load (self->runner, preset, device, self->kernel_dir);
+  wb_field_view_set_device (self->field_view, device);
   wb_param_panel_set_dirty (self->param_panel, FALSE);
   update_status (self);
 }

@@ -6,6 +6,7 @@
 
 #include "wb-error.h"
 #include "wb-interop-gl.h"
+#include "wb-interop-resources.h"
 
 #define SHADER_PREFIX "/org/wavebench/Wavebench/interop/shaders/"
 
@@ -113,6 +114,9 @@ wb_field_renderer_shader_source (const char *name,
   g_autofree char *path = g_strconcat (SHADER_PREFIX, name, NULL);
   g_autoptr(GBytes) bytes = NULL;
 
+  /* A reference keeps the resource (registered by its constructor) in
+   * static links that would otherwise drop the unreferenced object. */
+  (void) wb_interop_get_resource ();
   bytes = g_resources_lookup_data (path, 0, error);
   if (bytes == NULL)
     return NULL;
