@@ -943,6 +943,66 @@ test_cancel_resume (void)
   wb_synth_params_clear (&sp);
 }
 
+typedef struct
+{
+  WbPstmJob *job;
+  gboolean   ok;
+} PauseRun;
+
+static gpointer
+pause_thread (gpointer data)
+{
+  PauseRun *r = data;
+  r->ok = wb_pstm_job_run (r->job, NULL, NULL);
+  return NULL;
+}
+
+static void
+test_pause (void)
+{
+  /* Paused before it starts, a run sets up, takes a tile and waits before
+   * its first batch; unpaused, it finishes. */
+  g_autoptr(WbDevice) ref = find_device (TRUE);
+  g_autoptr(WbVelocity) v = wb_velocity_new_constant (2000);
+  g_autoptr(WbPstmInput) input = NULL;
+  g_autoptr(GPtrArray) devices = device_list (ref, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WbPstmJob) job = NULL;
+  WbSynthParams sp;
+  WbPstmParams pp;
+  Events ev = { 0 };
+  PauseRun run = { 0 };
+  GThread *thread;
+
+  survey_init (&sp);
+  sp.mnx = sp.mny = 9;
+  input = survey_input (&sp);
+  params_init (&pp, input);
+  pp.nt = 20;
+  pp.tile_nx = pp.tile_ny = 3;
+  job = wb_pstm_job_new (input, &pp, v, devices, NULL, &error);
+  g_assert_no_error (error);
+  wb_pstm_job_set_progress (job, on_progress, &ev);
+  wb_pstm_job_set_paused (job, TRUE);
+  run.job = job;
+  thread = g_thread_new ("pause", pause_thread, &run);
+  for (int i = 0; i < 1000 && wb_pstm_job_tile_state (job, 0) != WB_PSTM_TILE_RUNNING; i++)
+    g_usleep (10000);
+  g_assert_cmpint (wb_pstm_job_tile_state (job, 0), ==, WB_PSTM_TILE_RUNNING);
+  /* A tile of 81 traces takes milliseconds: still running 0.3 s later
+   * means the worker is holding. */
+  g_usleep (300000);
+  g_assert_cmpint (wb_pstm_job_tile_state (job, 0), ==, WB_PSTM_TILE_RUNNING);
+  g_assert_cmpint (wb_pstm_job_tile_state (job, 1), ==, WB_PSTM_TILE_PENDING);
+  wb_pstm_job_set_paused (job, FALSE);
+  g_thread_join (thread);
+  g_assert_true (run.ok);
+  /* Read after the join: the worker wrote the counters under the job's
+   * lock while the test thread slept. */
+  g_assert_cmpuint (ev.events[WB_PSTM_EVENT_TILE_DONE], ==, 9);
+  wb_synth_params_clear (&sp);
+}
+
 static void
 test_params (void)
 {
@@ -1149,6 +1209,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wavebench/pstm/batches-devices", test_batches_and_devices);
   g_test_add_func ("/wavebench/pstm/progress", test_progress);
   g_test_add_func ("/wavebench/pstm/cancel-resume", test_cancel_resume);
+  g_test_add_func ("/wavebench/pstm/pause", test_pause);
   g_test_add_func ("/wavebench/pstm/params", test_params);
   g_test_add_func ("/wavebench/pstm/segy-input", test_segy_input_matches_memory);
   g_test_add_func ("/wavebench/pstm/cli", test_cli);

@@ -1091,6 +1091,7 @@ typedef struct
   cl_mem        d_image, d_fold, d_columns, d_otab, d_geom, d_first, d_traces, d_integ;
 
   gsize         local[2];     /* work-group: along time, one column */
+  guint         batch;        /* adaptive batch size reached so far */
 
   /* Host batch */
   guint         batch_cap;
@@ -1494,7 +1495,9 @@ worker_do_tile (Worker *w, guint index, GError **error)
   gsize tile_samples = (gsize) ncol * p->nt;
   g_autoptr(GArray) list = g_array_sized_new (FALSE, FALSE, sizeof (guint32), tile->n_traces);
   const guint32 *indices;
-  guint batch = p->batch_traces > 0 ? job->batch_max : MIN (64, job->batch_max);
+  /* The first tile starts small; later ones where the last one ended. */
+  guint batch = p->batch_traces > 0 ? job->batch_max
+                : w->batch > 0 ? w->batch : MIN (64, job->batch_max);
   gsize done = 0;
   guint64 live = 0;
 
@@ -1551,7 +1554,7 @@ worker_do_tile (Worker *w, guint index, GError **error)
           double scale = p->batch_seconds / MAX (seconds, 1e-4);
           double next = CLAMP (n * MIN (scale, 4.0), 1.0, (double) job->batch_max);
           if (n == batch || next < batch)
-            batch = (guint) next;
+            batch = w->batch = (guint) next;
         }
     }
 
