@@ -160,9 +160,15 @@ wb_egl_headless_new (const guint8 *want_uuid,
             g_string_truncate (log, mark);
             if (uuid_matches (want_uuid))
               {
+                WbEglHeadless *egl = headless_new (display, context, how, log);
+
+                /* Freeing the first one unbinds whatever is current. */
                 if (first)
-                  wb_egl_headless_free (first);
-                return headless_new (display, context, how, log);
+                  {
+                    wb_egl_headless_free (first);
+                    eglMakeCurrent (display, EGL_NO_SURFACE, EGL_NO_SURFACE, context);
+                  }
+                return egl;
               }
             g_string_append (log, "not the OpenCL device; ");
             /* Keep the first working one in case none matches. */
