@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "wb-cl.h"
@@ -454,6 +455,21 @@ wb_pstm_params_check (const WbPstmParams *p,
                    "output grid: %u x %u x %u samples is over 2^31", p->nx, p->ny, p->nt);
       return FALSE;
     }
+  {
+    /* The image and the fold live in host memory (8 bytes a sample): refuse
+     * what would not fit in half of it rather than abort in malloc. */
+    long pages = sysconf (_SC_PHYS_PAGES), page = sysconf (_SC_PAGESIZE);
+    guint64 need = 8 * (guint64) p->nx * p->ny * p->nt;
+
+    if (pages > 0 && page > 0 && need > (guint64) pages * page / 2)
+      {
+        g_set_error (error, WB_ERROR, WB_ERROR_TOO_LARGE,
+                     "output grid: %u x %u x %u samples need %" G_GUINT64_FORMAT " MiB for "
+                     "image and fold, over half of this machine's memory (%" G_GUINT64_FORMAT " MiB)",
+                     p->nx, p->ny, p->nt, need >> 20, ((guint64) pages * page) >> 20);
+        return FALSE;
+      }
+  }
   return TRUE;
 #undef REFUSE
 }
