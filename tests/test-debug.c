@@ -17,6 +17,7 @@
 #include "wb-error.h"
 #include "wb-launch.h"
 #include "wb-probe.h"
+#include "wb-render.h"
 #include "wb-sim.h"
 
 static WbDevice *
@@ -694,6 +695,123 @@ test_vwe_grid_in_groups (void)
   }
 }
 
+/* The overlays in the app, under Xvfb: the app runs a tool on a preset,
+ * saves the window and the view alone, and prints where cell (0, 0) of the
+ * overlay is in the view and the pixel steps of i and j.  Every cell of the slice is then checked in the
+ * screenshot: covered cells are left alone, uncovered ones tinted red. */
+typedef enum { EXPECT_COVERAGE, EXPECT_PROBES } Expect;
+
+static void
+check_overlay (WbDevice   *dev,
+               const char *tool,
+               const char *preset,
+               const char *slice,
+               gsize       ni,
+               gsize       nj,
+               gsize       block,
+               Expect      expect)
+{
+  const char *build = g_getenv ("WB_BUILD_DIR");
+  g_autofree char *app = build ? g_build_filename (build, "src", "app", "wavebench", NULL) : NULL;
+  g_autofree char *schemas = build ? g_build_filename (build, "data", NULL) : NULL;
+  g_autofree char *xvfb = g_find_program_in_path ("xvfb-run");
+  g_autofree char *dir = NULL;
+  g_autofree char *png = NULL;
+  g_autofree char *demo = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WbImage) image = NULL;
+  g_auto(GStrv) env = NULL;
+  const char *line;
+  double x0, y0, ax, ay, bx, by, lx, ly, lw, lh;
+  int status = 0;
+
+  if (app == NULL || !g_file_test (app, G_FILE_TEST_IS_EXECUTABLE) || xvfb == NULL)
+    {
+      g_test_skip ("no app or no xvfb-run");
+      return;
+    }
+  dir = g_dir_make_tmp ("wb-overlay-XXXXXX", &error);
+  g_assert_no_error (error);
+  png = g_build_filename (dir, "shot-view.png", NULL);
+  {
+    g_autofree char *window_png = g_build_filename (dir, "shot.png", NULL);
+    demo = g_strdup_printf ("%s:%s", tool, window_png);
+  }
+  env = g_get_environ ();
+  env = g_environ_setenv (env, "WB_DEBUG_DEMO", demo, TRUE);
+  env = g_environ_setenv (env, "WB_DEBUG_DEMO_SLICE", slice, TRUE);
+  env = g_environ_setenv (env, "GSETTINGS_BACKEND", "memory", TRUE);
+  env = g_environ_setenv (env, "GSETTINGS_SCHEMA_DIR", schemas, TRUE);
+  env = g_environ_setenv (env, "GTK_A11Y", "none", TRUE);
+  env = g_environ_setenv (env, "NO_AT_BRIDGE", "1", TRUE);
+  env = g_environ_setenv (env, "XDG_DATA_HOME", dir, TRUE);
+  {
+    const char *argv[] = { xvfb, "-a", "-s", "-screen 0 1600x1000x24", app, "--preset", preset,
+                           "--backend", dev->id, NULL };
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_DEFAULT, NULL, NULL,
+                                 &out, &err, &status, &error));
+  }
+  g_assert_no_error (error);
+  line = strstr (out, "overlay-geometry ");
+  if (line == NULL)
+    g_error ("no overlay geometry; stderr: %s", err);
+  g_assert_cmpint (sscanf (line, "overlay-geometry %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf",
+                           &x0, &y0, &ax, &ay, &bx, &by, &lx, &ly, &lw, &lh), ==, 10);
+  /* Cells are several pixels wide, so the centre is unambiguous. */
+  g_assert_cmpfloat (hypot (ax, ay), >, 4.0);
+  image = wb_png_read (png, &error);
+  g_assert_no_error (error);
+
+  for (gsize j = 0; j < nj; j++)
+    for (gsize i = 0; i < ni; i++)
+      {
+        int px = (int) lround (x0 + i * ax + j * bx), py = (int) lround (y0 + i * ay + j * by);
+        const guint8 *p;
+        gboolean inside = i < block && j < block;
+
+        g_assert_true (px >= 0 && py >= 0 && px < (int) image->width && py < (int) image->height);
+        /* The legend darkens the cells under it. */
+        if (px >= lx - 1 && px <= lx + lw + 1 && py >= ly - 1 && py <= ly + lh + 1)
+          continue;
+        p = image->rgba + 4 * ((gsize) py * image->width + px);
+        if (expect == EXPECT_COVERAGE)
+          {
+            /* Uncovered: red at 60% over the field; covered: the field,
+             * near 37 C in this corner, which the colormap makes dark. */
+            if (inside)
+              g_assert_cmpint (p[0], <, 100);
+            else
+              g_assert_true (p[0] > 120 && p[0] > 1.4 * p[1] && p[0] > 1.4 * p[2]);
+          }
+        else
+          {
+            /* Checkpoint 4 in blue, checkpoint 0 in red, at 55%. */
+            if (inside ? !(p[2] > p[0] + 40) : !(p[0] > p[2] + 40))
+              g_error ("probe overlay: cell (%" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT ") at pixel (%d, %d) "
+                       "is (%d, %d, %d)", i, j, px, py, p[0], p[1], p[2]);
+          }
+      }
+  g_unlink (png);
+  {
+    g_autofree char *window_png = g_build_filename (dir, "shot.png", NULL);
+    g_unlink (window_png);
+  }
+  g_rmdir (dir);
+}
+
+static void
+test_gui_overlays (void)
+{
+  NEED_OPENCL (dev);
+
+  /* early-return: z = 12 plane, the 8 x 8 corner covered. */
+  check_overlay (dev, "coverage", "early-return", "z:12", 40, 40, 8, EXPECT_COVERAGE);
+  /* early-return-vwe: probes, the 16 x 16 corner reached checkpoint 4. */
+  check_overlay (dev, "probes", "early-return-vwe", "z:0", 96, 96, 16, EXPECT_PROBES);
+}
+
 /* The CLI prints the same findings; --json for scripts. */
 static void
 test_cli_json (void)
@@ -767,5 +885,6 @@ main (int argc, char **argv)
   g_test_add_func ("/wavebench/debug/reference-and-preset", test_reference_and_preset);
   g_test_add_func ("/wavebench/debug/vwe-grid-in-groups", test_vwe_grid_in_groups);
   g_test_add_func ("/wavebench/debug/cli", test_cli_json);
+  g_test_add_func ("/wavebench/debug/gui-overlays", test_gui_overlays);
   return g_test_run ();
 }

@@ -49,6 +49,7 @@ struct _WbDebugPanel
   /* Documentation mode (WB_DEBUG_DEMO="tool:path.png") */
   char           *demo_tool;
   char           *demo_path;
+  char           *demo_geometry;  /* cell (0, 0) and the two cell steps, window pixels */
   gboolean        demo_started;
 };
 
@@ -81,6 +82,45 @@ overlay_map (WbDebugPanel *self)
     default:
       return NULL;
     }
+}
+
+/* For GUI tests: where cell (0, 0) of the overlay is in the view (the
+ * field view with its overlays, captured alone as PATH-view.png), the
+ * pixel steps of the slice's two axes, and the legend's box. */
+static char *
+overlay_geometry (WbDebugPanel *self)
+{
+  WbField *map = overlay_map (self);
+  GtkWidget *area = GTK_WIDGET (self->overlay_area);
+  g_auto(GStrv) caption = g_strsplit (self->overlay_caption ? self->overlay_caption : "", "\n", -1);
+  guint n_lines = self->overlay_caption ? g_strv_length (caption) : 0;
+  guint axis = 2, a0 = 0, a1 = 1;
+  gsize c00[3] = { 0 }, c10[3], c01[3];
+  double x[3], y[3], wx[3], wy[3], lx = 0, ly = 0;
+
+  if (map == NULL)
+    return NULL;
+  if (map->ndim == 3)
+    {
+      axis = wb_field_view_get_slice_axis (self->view);
+      c00[axis] = wb_field_view_get_slice_index (self->view);
+      a0 = axis == 0 ? 1 : 0;
+      a1 = axis == 2 ? 1 : 2;
+    }
+  memcpy (c10, c00, sizeof c00);
+  memcpy (c01, c00, sizeof c00);
+  c10[a0] = 1;
+  c01[a1] = 1;
+  if (!wb_field_view_cell_to_widget (self->view, c00, &x[0], &y[0]) ||
+      !wb_field_view_cell_to_widget (self->view, c10, &x[1], &y[1]) ||
+      !wb_field_view_cell_to_widget (self->view, c01, &x[2], &y[2]))
+    return NULL;
+  for (guint p = 0; p < 3; p++)
+    gtk_widget_translate_coordinates (area, gtk_widget_get_parent (area), x[p], y[p], &wx[p], &wy[p]);
+  gtk_widget_translate_coordinates (area, gtk_widget_get_parent (area), 6, 4, &lx, &ly);
+  return g_strdup_printf ("%.2f %.2f %.3f %.3f %.3f %.3f %.0f %.0f %d %u",
+                          wx[0], wy[0], wx[1] - wx[0], wy[1] - wy[0], wx[2] - wx[0], wy[2] - wy[0],
+                          lx, ly, MIN (gtk_widget_get_width (area) - 12, 420), 18 * n_lines + 8);
 }
 
 static void
@@ -658,6 +698,7 @@ demo_editor (WbDebugPanel *self)
 static void
 demo_capture (WbDebugPanel *self)
 {
+  demo_capture_widget (self, gtk_widget_get_parent (GTK_WIDGET (self->overlay_area)));
   demo_capture_widget (self, GTK_WIDGET (self->window));
 }
 
@@ -671,19 +712,37 @@ demo_capture_widget (WbDebugPanel *self,
   GtkSnapshot *snapshot = gtk_snapshot_new ();
   GskRenderNode *node;
 
+  g_autofree char *path = NULL;
+  gboolean view = widget != GTK_WIDGET (self->window);
+
+  if (view)
+    {
+      g_free (self->demo_geometry);
+      self->demo_geometry = overlay_geometry (self);
+      path = g_str_has_suffix (self->demo_path, ".png")
+             ? g_strdup_printf ("%.*s-view.png", (int) strlen (self->demo_path) - 4, self->demo_path)
+             : g_strdup_printf ("%s-view.png", self->demo_path);
+    }
+  else
+    path = g_strdup (self->demo_path);
   gdk_paintable_snapshot (paintable, snapshot, w, h);
   node = gtk_snapshot_free_to_node (snapshot);
   if (node != NULL)
     {
-      texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node,
+      texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node,
                                              &GRAPHENE_RECT_INIT (0, 0, w, h));
       gsk_render_node_unref (node);
-      if (gdk_texture_save_to_png (texture, self->demo_path))
-        g_printerr ("wavebench: wrote %s\n", self->demo_path);
+      if (gdk_texture_save_to_png (texture, path))
+        {
+          g_printerr ("wavebench: wrote %s\n", path);
+          if (view && self->demo_geometry)
+            g_print ("overlay-geometry %s\n", self->demo_geometry);
+        }
       else
-        g_printerr ("wavebench: could not write %s\n", self->demo_path);
+        g_printerr ("wavebench: could not write %s\n", path);
     }
-  g_application_quit (g_application_get_default ());
+  if (!view)
+    g_application_quit (g_application_get_default ());
 }
 
 /* --- class ------------------------------------------------------------ */
@@ -713,6 +772,7 @@ wb_debug_panel_finalize (GObject *object)
   g_free (self->overlay_caption);
   g_free (self->demo_tool);
   g_free (self->demo_path);
+  g_free (self->demo_geometry);
   G_OBJECT_CLASS (wb_debug_panel_parent_class)->finalize (object);
 }
 
