@@ -31,8 +31,12 @@
 
 #define IDX(i, j, k) ((i) + NX * ((j) + NY * (k)))
 
+/* PoCL leaves plain `inline` helpers as calls, which stops it from
+ * vectorising the work-group loop; force them in. */
+#define VWE_INLINE static inline __attribute__ ((always_inline))
+
 /* Neighbour index along an axis: wraps when periodic, else -1 outside. */
-inline int
+VWE_INLINE int
 wrap_x (int i)
 {
 #if PER_X
@@ -42,7 +46,7 @@ wrap_x (int i)
 #endif
 }
 
-inline int
+VWE_INLINE int
 wrap_y (int j)
 {
 #if PER_Y
@@ -52,7 +56,7 @@ wrap_y (int j)
 #endif
 }
 
-inline int
+VWE_INLINE int
 wrap_z (int k)
 {
 #if PER_Z
@@ -63,7 +67,7 @@ wrap_z (int k)
 }
 
 /* Values outside the grid are zero. */
-inline float
+VWE_INLINE float
 ld (global const float *f, int i, int j, int k)
 {
   int a = wrap_x (i), b = wrap_y (j), c = wrap_z (k);
@@ -71,7 +75,7 @@ ld (global const float *f, int i, int j, int k)
 }
 
 /* The material of a neighbouring cell: clamped at the grid's edge. */
-inline int
+VWE_INLINE int
 mat_at (global const uchar *mat, int i, int j, int k)
 {
 #if PER_X
@@ -120,7 +124,7 @@ mat_at (global const uchar *mat, int i, int j, int k)
 /* Convolutional PML: inside the slab of axis x the derivative d becomes
  * d + psi with psi' = b psi + a d (kappa = 1, psi in stencil units).
  * Each work-item owns the psi of its own nodes. */
-inline float
+VWE_INLINE float
 cpml_x (global float *psi, global const float *pml, int comp, int hf,
         int i, int j, int k, float d)
 {
@@ -139,7 +143,7 @@ cpml_x (global float *psi, global const float *pml, int comp, int hf,
   return d;
 }
 
-inline float
+VWE_INLINE float
 cpml_y (global float *psi, global const float *pml, int comp, int hf,
         int i, int j, int k, float d)
 {
@@ -158,7 +162,7 @@ cpml_y (global float *psi, global const float *pml, int comp, int hf,
   return d;
 }
 
-inline float
+VWE_INLINE float
 cpml_z (global float *psi, global const float *pml, int comp, int hf,
         int i, int j, int k, float d)
 {
@@ -180,7 +184,7 @@ cpml_z (global float *psi, global const float *pml, int comp, int hf,
 /* Shear modulus at an edge: the harmonic mean of its four cells' moduli
  * (table slot @slot), 0 when any is 0 (a fluid cell): shear stress cannot
  * cross a fluid.  Inside one material it is that material's modulus. */
-inline float
+VWE_INLINE float
 edge_modulus (constant float *tab, int slot, int m0, int m1, int m2, int m3)
 {
   if (m0 == m1 && m0 == m2 && m0 == m3)
@@ -400,7 +404,7 @@ vwe_particle (global const uchar *mat,
 
 /* Signal value for a point: the half-step table at m - delay (in
  * half steps), linearly interpolated; zero outside the table. */
-inline float
+VWE_INLINE float
 signal_at (global const float *table, int n_table, float m)
 {
   if (m < 0.0f || m > (float) (n_table - 1))
