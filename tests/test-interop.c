@@ -12,6 +12,7 @@
 #include "wb-colormap.h"
 #include "wb-device.h"
 #include "wb-error.h"
+#include "wb-field.h"
 #include "wb-interop.h"
 #include "wb-interop-egl.h"
 #include "wb-interop-frames.h"
@@ -695,6 +696,70 @@ test_live_frames_host_copy (void)
   wb_interop_caps_clear (&c);
 }
 
+/* Slices across every axis of a 3D field, copied on the device (a strided
+ * rectangle for x and y), arrive in wb_field_slice ()'s layout. */
+static void
+test_live_frames_slices (void)
+{
+  const gsize shape[3] = { 7, 5, 3 };
+  const double spacing[3] = { 1, 1, 1 };
+  g_autoptr(WbClContext) cl = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WbField) field = NULL;
+  WbInteropCaps c;
+  WbInteropChoice ch = { .path = WB_DISPLAY_PATH_HOST_COPY, .vk_device = -1 };
+  cl_mem src;
+
+  if (!need_gl () || (cl = cl_context_or_skip ()) == NULL)
+    return;
+  field = wb_field_new ("f", "", 3, shape, spacing);
+  for (gsize i = 0; i < wb_field_n_elements (field); i++)
+    field->data[i] = (float) i + 0.25f;
+  src = wb_cl_buffer_new (cl, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
+                          wb_field_n_elements (field) * sizeof (float), field->data, "field", &error);
+  g_assert_no_error (error);
+  wb_interop_caps_init (&c);
+
+  for (guint axis = 0; axis < 3; axis++)
+    for (gsize index = 0; index < shape[axis]; index += shape[axis] - 1)
+      {
+        g_autoptr(WbField) want = wb_field_slice (field, axis, index, &error);
+        g_autoptr(WbFieldRenderer) r = NULL;
+        g_autofree float *got = NULL;
+        gsize n = wb_field_n_elements (want);
+        WbInteropFrames *f;
+        gboolean pub, done;
+        guint64 tag;
+
+        g_assert_no_error (error);
+        r = wb_field_renderer_new (NULL, NULL, NULL, &error);
+        g_assert_no_error (error);
+        wb_field_renderer_set_size (r, want->shape[0], want->shape[1]);
+        f = wb_interop_frames_new (cl, &c, &ch, n, 2, &error);
+        g_assert_no_error (error);
+        g_assert_true (wb_interop_frames_publish_slice (f, src, shape, axis, index, 7, &pub, &error));
+        g_assert_no_error (error);
+        g_assert_true (pub);
+        g_assert_true (wb_interop_frames_show (f, r, G_MAXUINT64, TRUE, &tag, &done, &error));
+        g_assert_true (done);
+        got = g_new (float, n);
+        g_assert_true (wb_interop_frames_read_shown (f, got, &error));
+        g_assert_cmpmem (got, n * sizeof (float), want->data, n * sizeof (float));
+
+        /* A slice that does not fit the frames, or lies outside the grid. */
+        g_assert_false (wb_interop_frames_publish_slice (f, src, shape, (axis + 1) % 3, 0, 8, &pub, &error));
+        g_assert_error (error, WB_ERROR, WB_ERROR_INVALID);
+        g_clear_error (&error);
+        g_assert_false (wb_interop_frames_publish_slice (f, src, shape, axis, shape[axis], 8, &pub, &error));
+        g_assert_error (error, WB_ERROR, WB_ERROR_INVALID);
+        g_clear_error (&error);
+        g_assert_false (pub);
+        wb_interop_frames_free (f);
+      }
+  clReleaseMemObject (src);
+  wb_interop_caps_clear (&c);
+}
+
 /* A driver that offers external memory but refuses the import at setup:
  * the frames fall back to host copy and the reason says what failed.  Here
  * the CL device (PoCL) has no external memory, so the import is refused
@@ -758,6 +823,7 @@ main (int   argc,
   g_test_add_func ("/wavebench/interop/live-selection", test_live_selection);
   g_test_add_func ("/wavebench/interop/live-vk-gl", test_live_vk_gl);
   g_test_add_func ("/wavebench/interop/live-frames-host-copy", test_live_frames_host_copy);
+  g_test_add_func ("/wavebench/interop/live-frames-slices", test_live_frames_slices);
   g_test_add_func ("/wavebench/interop/live-fallback", test_live_fallback);
   ret = g_test_run ();
   g_clear_pointer (&egl, wb_egl_headless_free);

@@ -270,13 +270,48 @@ wb_interop_frames_get_path (WbInteropFrames *f)
   return f->path;
 }
 
-gboolean
-wb_interop_frames_publish (WbInteropFrames *f,
-                           cl_mem           src,
-                           gsize            src_offset,
-                           guint64          tag,
-                           gboolean        *published,
-                           GError         **error)
+/* One device-side copy of the shown cells: contiguous (an offset), or a
+ * rectangle for slices across the fastest axis (clEnqueue*BufferRect). */
+typedef struct
+{
+  gboolean rect;
+  gsize    offset;
+  size_t   src_origin[3], region[3];
+  size_t   src_row_pitch, src_slice_pitch, dst_row_pitch, dst_slice_pitch;
+} CopyOp;
+
+static cl_int
+enqueue_copy (WbInteropFrames *f,
+              cl_mem           src,
+              Slot            *s,
+              const CopyOp    *op,
+              cl_event        *event)
+{
+  static const size_t zero[3] = { 0, 0, 0 };
+  cl_command_queue q = f->cl->queue;
+
+  if (f->path == WB_DISPLAY_PATH_HOST_COPY)
+    {
+      if (!op->rect)
+        return clEnqueueReadBuffer (q, src, CL_FALSE, op->offset, f->size, s->host, 0, NULL, event);
+      return clEnqueueReadBufferRect (q, src, CL_FALSE, op->src_origin, zero, op->region,
+                                      op->src_row_pitch, op->src_slice_pitch,
+                                      op->dst_row_pitch, op->dst_slice_pitch, s->host, 0, NULL, event);
+    }
+  if (!op->rect)
+    return clEnqueueCopyBuffer (q, src, s->mem, op->offset, 0, f->size, 0, NULL, event);
+  return clEnqueueCopyBufferRect (q, src, s->mem, op->src_origin, zero, op->region,
+                                  op->src_row_pitch, op->src_slice_pitch,
+                                  op->dst_row_pitch, op->dst_slice_pitch, 0, NULL, event);
+}
+
+static gboolean
+publish (WbInteropFrames *f,
+         cl_mem           src,
+         const CopyOp    *op,
+         guint64          tag,
+         gboolean        *published,
+         GError         **error)
 {
   cl_command_queue q = f->cl->queue;
   cl_event event = NULL;
@@ -318,9 +353,8 @@ wb_interop_frames_publish (WbInteropFrames *f,
           if (!wb_cl_check (status, "clEnqueueAcquireExternalMemObjectsKHR", error))
             goto fail;
         }
-      status = clEnqueueCopyBuffer (q, src, s->mem, src_offset, 0, f->size, 0, NULL,
-                                    f->release_ext ? NULL : &event);
-      if (!wb_cl_check (status, "clEnqueueCopyBuffer (to the shared slot)", error))
+      status = enqueue_copy (f, src, s, op, f->release_ext ? NULL : &event);
+      if (!wb_cl_check (status, "copy to the shared slot", error))
         goto fail;
       if (f->release_ext)
         {
@@ -334,8 +368,8 @@ wb_interop_frames_publish (WbInteropFrames *f,
       status = clEnqueueAcquireGLObjects (q, 1, &s->mem, 0, NULL, NULL);
       if (!wb_cl_check (status, "clEnqueueAcquireGLObjects", error))
         goto fail;
-      status = clEnqueueCopyBuffer (q, src, s->mem, src_offset, 0, f->size, 0, NULL, NULL);
-      if (!wb_cl_check (status, "clEnqueueCopyBuffer (to the GL buffer)", error))
+      status = enqueue_copy (f, src, s, op, NULL);
+      if (!wb_cl_check (status, "copy to the GL buffer", error))
         goto fail;
       status = clEnqueueReleaseGLObjects (q, 1, &s->mem, 0, NULL, &event);
       if (!wb_cl_check (status, "clEnqueueReleaseGLObjects", error))
@@ -344,8 +378,8 @@ wb_interop_frames_publish (WbInteropFrames *f,
 
     case WB_DISPLAY_PATH_HOST_COPY:
     default:
-      status = clEnqueueReadBuffer (q, src, CL_FALSE, src_offset, f->size, s->host, 0, NULL, &event);
-      if (!wb_cl_check (status, "clEnqueueReadBuffer (frame)", error))
+      status = enqueue_copy (f, src, s, op, &event);
+      if (!wb_cl_check (status, "read back (frame)", error))
         goto fail;
       break;
     }
@@ -368,6 +402,83 @@ fail:
   s->state = SLOT_FREE;
   g_mutex_unlock (&f->lock);
   return FALSE;
+}
+
+gboolean
+wb_interop_frames_publish (WbInteropFrames *f,
+                           cl_mem           src,
+                           gsize            src_offset,
+                           guint64          tag,
+                           gboolean        *published,
+                           GError         **error)
+{
+  CopyOp op = { .rect = FALSE, .offset = src_offset };
+
+  return publish (f, src, &op, tag, published, error);
+}
+
+gboolean
+wb_interop_frames_publish_slice (WbInteropFrames *f,
+                                 cl_mem           src,
+                                 const gsize     *shape,
+                                 guint            axis,
+                                 gsize            index,
+                                 guint64          tag,
+                                 gboolean        *published,
+                                 GError         **error)
+{
+  const gsize fs = sizeof (float);
+  gsize cells;
+  CopyOp op = { .rect = TRUE };
+
+  *published = FALSE;
+  if (axis > 2 || index >= shape[axis])
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "slice %" G_GSIZE_FORMAT " along %c is outside the grid", index, "xyz"[MIN (axis, 2)]);
+      return FALSE;
+    }
+  cells = shape[0] * shape[1] * shape[2] / shape[axis];
+  if (cells != f->n_cells)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "a slice of %" G_GSIZE_FORMAT " cells does not fit frames of %" G_GSIZE_FORMAT,
+                   cells, f->n_cells);
+      return FALSE;
+    }
+
+  /* The slice's axes are the two remaining ones in order (wb_field_slice).
+   * z: one contiguous block.  y: nz rows of nx cells.  x: a column of
+   * single cells per (j, k), rows 4 bytes wide. */
+  op.src_row_pitch = shape[0] * fs;
+  op.src_slice_pitch = shape[0] * shape[1] * fs;
+  switch (axis)
+    {
+    case 2:
+      return wb_interop_frames_publish (f, src, index * op.src_slice_pitch, tag, published, error);
+    case 1:
+      op.src_origin[0] = 0;
+      op.src_origin[1] = index;
+      op.src_origin[2] = 0;
+      op.region[0] = shape[0] * fs;
+      op.region[1] = 1;
+      op.region[2] = shape[2];
+      op.dst_row_pitch = shape[0] * fs;
+      op.dst_slice_pitch = shape[0] * fs;
+      break;
+    case 0:
+    default:
+      op.src_origin[0] = index * fs;
+      op.src_origin[1] = 0;
+      op.src_origin[2] = 0;
+      op.region[0] = fs;
+      op.region[1] = shape[1];
+      op.region[2] = shape[2];
+      op.dst_row_pitch = fs;
+      op.dst_slice_pitch = shape[1] * fs;
+      break;
+    }
+  return publish (f, src, &op, tag, published, error);
 }
 
 static gboolean

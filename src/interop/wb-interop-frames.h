@@ -54,6 +54,18 @@ gboolean     wb_interop_frames_publish    (WbInteropFrames *f,
                                            gboolean        *published,
                                            GError         **error);
 
+/* Producer: the same for a slice of a 3D field of @shape (x fastest)
+ * normal to @axis at @index, in wb_field_slice ()'s layout; slices along x
+ * and y are strided copies (clEnqueueCopyBufferRect). */
+gboolean     wb_interop_frames_publish_slice (WbInteropFrames *f,
+                                              cl_mem           src,
+                                              const gsize     *shape,
+                                              guint            axis,
+                                              gsize            index,
+                                              guint64          tag,
+                                              gboolean        *published,
+                                              GError         **error);
+
 /* Consumer (GL thread): uploads the newest finished slot with a tag up to
  * @max_tag into @r.  With @wait, waits for that slot's copy and for older
  * GL fences instead of skipping.  *tag gets the shown tag; returns FALSE
