@@ -1383,67 +1383,75 @@ reference_columns (gsize begin, gsize end, gpointer data)
     }
 }
 
+/* OpenCL: uploads the host batch (blocking writes, which in the in-order
+ * queue also wait for the previous launch) and enqueues the kernel without
+ * waiting for it, so that the host can prepare the next batch meanwhile. */
 static gboolean
-worker_run_batch (Worker *w, guint ncol, guint ntr, double *seconds, GError **error)
+worker_launch (Worker *w, guint ncol, guint ntr, cl_event *event, GError **error)
 {
   WbPstmJob *job = w->job;
   const WbPstmParams *p = &job->params;
   guint ns = job->input->geom->n_samples;
-  double start = now_s ();
+  gsize cells[2] = { p->nt, ncol };
+  cl_int ncol_i = ncol, ntr_i = ntr;
+  float inv_dt = (float) (1.0 / job->input->geom->dt);
+  float aa_scale = (float) (p->aa_dx / job->input->geom->dt);
 
-  if (w->reference)
+  if (!wb_cl_write (w->cl, w->d_geom, 0, 4 * sizeof (float) * ntr, w->geom, error)
+      || !wb_cl_write (w->cl, w->d_first, 0, sizeof (float) * ntr, w->first, error)
+      || !wb_cl_write (w->cl, w->d_traces, 0, sizeof (float) * ntr * ns, w->traces, error)
+      || (p->antialias
+          && !wb_cl_write (w->cl, w->d_integ, 0, sizeof (float) * ntr * (ns + 2 * job->aa_pad),
+                           w->integ, error)))
+    return FALSE;
+  if (!wb_cl_set_arg (w->kernel, 0, sizeof (cl_mem), &w->d_image, error)
+      || !wb_cl_set_arg (w->kernel, 1, sizeof (cl_mem), &w->d_fold, error)
+      || !wb_cl_set_arg (w->kernel, 2, sizeof (cl_mem), &w->d_columns, error)
+      || !wb_cl_set_arg (w->kernel, 3, sizeof (cl_int), &ncol_i, error)
+      || !wb_cl_set_arg (w->kernel, 4, sizeof (cl_mem), &w->d_otab, error)
+      || !wb_cl_set_arg (w->kernel, 5, sizeof (cl_mem), &w->d_geom, error)
+      || !wb_cl_set_arg (w->kernel, 6, sizeof (cl_mem), &w->d_first, error)
+      || !wb_cl_set_arg (w->kernel, 7, sizeof (cl_mem), &w->d_traces, error)
+      || !wb_cl_set_arg (w->kernel, 8, sizeof (cl_mem), &w->d_integ, error)
+      || !wb_cl_set_arg (w->kernel, 9, sizeof (cl_int), &ntr_i, error)
+      || !wb_cl_set_arg (w->kernel, 10, sizeof (float), &inv_dt, error)
+      || !wb_cl_set_arg (w->kernel, 11, sizeof (float), &aa_scale, error))
+    return FALSE;
+  if (!wb_cl_enqueue (w->cl, w->kernel, 2, cells, w->local, NULL, event, error))
+    return FALSE;
+  return wb_cl_check (clFlush (w->cl->queue), "clFlush", error);
+}
+
+/* Waits for a launch; its device time in *seconds. */
+static gboolean
+worker_wait (Worker *w, cl_event event, double *seconds, GError **error)
+{
+  WbPstmJob *job = w->job;
+  gboolean ok = wb_cl_check (clWaitForEvents (1, &event), "clWaitForEvents", error);
+
+  if (ok)
     {
-      RefBatch rb = { w, ncol, ntr };
-      wb_parallel_for (ncol, reference_columns, &rb);
-      *seconds = now_s () - start;
+      *seconds = wb_cl_event_seconds (event);
       g_mutex_lock (&job->lock);
       job->kernel_seconds += *seconds;
       g_mutex_unlock (&job->lock);
-      return TRUE;
     }
-  else
-    {
-      gsize cells[2] = { p->nt, ncol };
-      cl_int ncol_i = ncol, ntr_i = ntr;
-      float inv_dt = (float) (1.0 / job->input->geom->dt);
-      float aa_scale = (float) (p->aa_dx / job->input->geom->dt);
-      cl_event event = NULL;
-      gboolean ok;
+  clReleaseEvent (event);
+  return ok;
+}
 
-      if (!wb_cl_write (w->cl, w->d_geom, 0, 4 * sizeof (float) * ntr, w->geom, error)
-          || !wb_cl_write (w->cl, w->d_first, 0, sizeof (float) * ntr, w->first, error)
-          || !wb_cl_write (w->cl, w->d_traces, 0, sizeof (float) * ntr * ns, w->traces, error)
-          || (p->antialias
-              && !wb_cl_write (w->cl, w->d_integ, 0, sizeof (float) * ntr * (ns + 2 * job->aa_pad),
-                               w->integ, error)))
-        return FALSE;
-      if (!wb_cl_set_arg (w->kernel, 0, sizeof (cl_mem), &w->d_image, error)
-          || !wb_cl_set_arg (w->kernel, 1, sizeof (cl_mem), &w->d_fold, error)
-          || !wb_cl_set_arg (w->kernel, 2, sizeof (cl_mem), &w->d_columns, error)
-          || !wb_cl_set_arg (w->kernel, 3, sizeof (cl_int), &ncol_i, error)
-          || !wb_cl_set_arg (w->kernel, 4, sizeof (cl_mem), &w->d_otab, error)
-          || !wb_cl_set_arg (w->kernel, 5, sizeof (cl_mem), &w->d_geom, error)
-          || !wb_cl_set_arg (w->kernel, 6, sizeof (cl_mem), &w->d_first, error)
-          || !wb_cl_set_arg (w->kernel, 7, sizeof (cl_mem), &w->d_traces, error)
-          || !wb_cl_set_arg (w->kernel, 8, sizeof (cl_mem), &w->d_integ, error)
-          || !wb_cl_set_arg (w->kernel, 9, sizeof (cl_int), &ntr_i, error)
-          || !wb_cl_set_arg (w->kernel, 10, sizeof (float), &inv_dt, error)
-          || !wb_cl_set_arg (w->kernel, 11, sizeof (float), &aa_scale, error))
-        return FALSE;
-      if (!wb_cl_enqueue (w->cl, w->kernel, 2, cells, w->local, NULL, &event, error))
-        return FALSE;
-      ok = wb_cl_finish (w->cl, error);
-      if (ok)
-        {
-          double device_s = wb_cl_event_seconds (event);
-          g_mutex_lock (&job->lock);
-          job->kernel_seconds += device_s;
-          g_mutex_unlock (&job->lock);
-        }
-      clReleaseEvent (event);
-      *seconds = now_s () - start;
-      return ok;
-    }
+static void
+worker_run_reference (Worker *w, guint ncol, guint ntr, double *seconds)
+{
+  WbPstmJob *job = w->job;
+  RefBatch rb = { w, ncol, ntr };
+  double start = now_s ();
+
+  wb_parallel_for (ncol, reference_columns, &rb);
+  *seconds = now_s () - start;
+  g_mutex_lock (&job->lock);
+  job->kernel_seconds += *seconds;
+  g_mutex_unlock (&job->lock);
 }
 
 static gboolean
@@ -1543,36 +1551,61 @@ worker_do_tile (Worker *w, guint index, GError **error)
   emit (job, WB_PSTM_EVENT_TILE_STARTED, index, w->device->id, 0, 0);
   g_mutex_unlock (&job->lock);
 
-  while (done < list->len)
-    {
-      guint n = (guint) MIN ((gsize) batch, list->len - done);
-      double seconds;
+  /* The host reads and pre-filters batch i+1 while the device runs batch
+   * i; batch i+1 is uploaded once batch i is done. */
+  {
+    guint n = (guint) MIN ((gsize) batch, list->len - done);
 
-      worker_wait_if_paused (w);
-      if (g_cancellable_set_error_if_cancelled (job->cancellable, error))
-        return FALSE;
-      if (job->stop)   /* another worker failed */
-        return TRUE;
-      if (!worker_load_batch (w, indices + done, n, error)
-          || !worker_run_batch (w, ncol, n, &seconds, error))
-        return FALSE;
-      done += n;
+    if (n > 0 && !worker_load_batch (w, indices, n, error))
+      return FALSE;
+    while (done < list->len)
+      {
+        guint next;
+        double seconds = 0;
+        cl_event event = NULL;
 
-      g_mutex_lock (&job->lock);
-      job->traces_done += n;
-      job->contributions_done += (guint64) n * tile_samples;
-      emit (job, WB_PSTM_EVENT_BATCH_DONE, index, w->device->id, done, n);
-      g_mutex_unlock (&job->lock);
+        worker_wait_if_paused (w);
+        if (g_cancellable_set_error_if_cancelled (job->cancellable, error))
+          return FALSE;
+        if (job->stop)   /* another worker failed */
+          return TRUE;
+        if (w->reference)
+          worker_run_reference (w, ncol, n, &seconds);
+        else if (!worker_launch (w, ncol, n, &event, error))
+          return FALSE;
 
-      /* Aim each launch at batch_seconds: grow at most 4x, shrink freely. */
-      if (p->batch_traces == 0)
-        {
-          double scale = p->batch_seconds / MAX (seconds, 1e-4);
-          double next = CLAMP (n * MIN (scale, 4.0), 1.0, (double) job->batch_max);
-          if (n == batch || next < batch)
-            batch = w->batch = (guint) next;
-        }
-    }
+        next = (guint) MIN ((gsize) batch, list->len - done - n);
+        if (next > 0 && !worker_load_batch (w, indices + done + n, next, error))
+          {
+            if (event != NULL)
+              {
+                clWaitForEvents (1, &event);
+                clReleaseEvent (event);
+              }
+            return FALSE;
+          }
+        if (!w->reference && !worker_wait (w, event, &seconds, error))
+          return FALSE;
+        done += n;
+
+        g_mutex_lock (&job->lock);
+        job->traces_done += n;
+        job->contributions_done += (guint64) n * tile_samples;
+        emit (job, WB_PSTM_EVENT_BATCH_DONE, index, w->device->id, done, n);
+        g_mutex_unlock (&job->lock);
+
+        /* Aim each launch at batch_seconds of device time: grow at most 4x,
+         * shrink freely.  The batch already loaded keeps its size. */
+        if (p->batch_traces == 0)
+          {
+            double scale = p->batch_seconds / MAX (seconds, 1e-4);
+            double want = CLAMP (n * MIN (scale, 4.0), 1.0, (double) job->batch_max);
+            if (n == batch || want < batch)
+              batch = w->batch = (guint) want;
+          }
+        n = next;
+      }
+  }
 
   t_batches = now_s ();
   if (w->reference)
