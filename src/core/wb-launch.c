@@ -228,9 +228,10 @@ wb_kernel_debug_new (const char  *file,
                      const gsize *cells,
                      const gsize *default_local)
 {
-  WbKernelDebug *dbg = g_new0 (WbKernelDebug, 1);
+  WbKernelDebug *dbg;
 
   g_return_val_if_fail (work_dim >= 1 && work_dim <= 3, NULL);
+  dbg = g_new0 (WbKernelDebug, 1);
   dbg->file = g_strdup (file);
   dbg->kernel_name = g_strdup (kernel_name);
   dbg->sentinel_fields = g_strdup (sentinel_fields);
@@ -284,9 +285,18 @@ wb_kernel_debug_build (WbKernelDebug        *dbg,
                          NULL);
   if (config->kernel_dir)
     {
+      g_autofree char *previous = g_strdup (ctx->kernel_dir);
+      cl_program program;
+
       if (!wb_kernel_dir_check (config->kernel_dir, error))
         return NULL;
+      /* A failed build leaves the context as it was: the old program and
+       * every later build keep reading the old directory. */
       wb_cl_context_set_kernel_dir (ctx, config->kernel_dir);
+      program = wb_cl_build_program (ctx, file, defines, config->probes ? "-DWB_PROBES" : NULL, error);
+      if (program == NULL)
+        wb_cl_context_set_kernel_dir (ctx, previous);
+      return program;
     }
   return wb_cl_build_program (ctx, file, defines, config->probes ? "-DWB_PROBES" : NULL, error);
 }
