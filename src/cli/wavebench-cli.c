@@ -465,8 +465,9 @@ start_sim (WbPreset    *preset,
 static int
 cmd_run (int argc, char **argv)
 {
-  char *backend = NULL, *kernels = NULL, *slice = NULL, *cmap_name = NULL, *csv = NULL;
-  char **sets = NULL, **pngs = NULL, **npys = NULL;
+  /* GOption allocates the values: free them on every return. */
+  g_autofree char *backend = NULL, *kernels = NULL, *slice = NULL, *cmap_name = NULL, *csv = NULL;
+  g_auto(GStrv) sets = NULL, pngs = NULL, npys = NULL;
   gint64 steps = -1;
   gboolean quiet = FALSE, json = FALSE, fallback = FALSE;
   GOptionEntry entries[] = {
@@ -696,7 +697,7 @@ cmd_run (int argc, char **argv)
 static int
 cmd_validate (int argc, char **argv)
 {
-  char **sets = NULL;
+  g_auto(GStrv) sets = NULL;
   GOptionEntry entries[] = {
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a preset value", "KEY=VALUE" },
     { NULL }
@@ -844,7 +845,7 @@ bench_case (const BenchCase *bc,
 static int
 cmd_bench (int argc, char **argv)
 {
-  char *backend = NULL, *kernels = NULL;
+  g_autofree char *backend = NULL, *kernels = NULL;
   gint grid = 0, dim = 3, steps = 0, readback = 0, readback_steps = 12000;
   gboolean json = FALSE, no_bw = FALSE;
   GOptionEntry entries[] = {
