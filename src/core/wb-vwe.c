@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wb-error.h"
 #include "wb-launch.h"
@@ -714,6 +715,34 @@ vwe_kernel_debug (WbSim *sim)
   return ((WbVwe *) sim)->dbg;
 }
 
+/* The reference backend keeps, per cell, every field, one float per PML
+ * memory variable of each axis that has a PML (full grid: it is written
+ * for clarity), 13 interface coefficients, the maps and the material.
+ * Refuse what the host cannot hold rather than abort in g_malloc. */
+static gboolean
+ref_fits (const VweConfig *cfg,
+          GError         **error)
+{
+  const guint nd = cfg->ndim, ns = nd == 3 ? 6 : 3;
+  guint floats = nd + ns + (cfg->attenuation ? ns : 0) + 13 + (cfg->maps ? 2 : 0);
+  double need, have;
+
+  for (guint a = 0; a < nd; a++)
+    if (vwe_config_pml_width (cfg, a) > 0)
+      floats += 2 * nd;
+  need = (double) cfg->n_cells * (4.0 * floats + 1);
+  have = (double) sysconf (_SC_PHYS_PAGES) * (double) sysconf (_SC_PAGE_SIZE);
+  if (have > 0 && need > 0.8 * have)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_TOO_LARGE,
+                   "grid.shape: %" G_GSIZE_FORMAT " cells need %.1f MiB on the reference backend "
+                   "(%u floats per cell), more than 80%% of the host's %.1f MiB",
+                   cfg->n_cells, need / 1048576.0, floats, have / 1048576.0);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static const WbSimClass vwe_class = {
   .name = "vwe",
   .free = vwe_free,
@@ -817,7 +846,11 @@ vwe_new_config (const WbPreset        *preset,
     return sim;
 
   if (wb_device_is_reference (device))
-    s->ref = vwe_ref_new (cfg);
+    {
+      if (!ref_fits (cfg, error))
+        goto fail;
+      s->ref = vwe_ref_new (cfg);
+    }
   else
     {
       sim->cl = wb_cl_context_new (device, error);
