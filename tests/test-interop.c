@@ -138,10 +138,33 @@ test_choose_nvidia (void)
   wb_interop_choose (&c, WB_DISPLAY_PATH_AUTO, NULL, &ch);
   g_assert_cmpint (ch.path, ==, WB_DISPLAY_PATH_EXTERNAL_MEMORY);
   g_assert_cmpint (ch.vk_device, ==, 0);
-  g_assert_cmpint (ch.sync, ==, WB_INTEROP_SYNC_FINISH);
+  g_assert_cmpint (ch.sync, ==, WB_INTEROP_SYNC_SEMAPHORE);
   g_assert_cmpstr (ch.reason, ==,
                    "external memory: no gl-sharing (the OpenCL device 'NVIDIA H200' lacks cl_khr_gl_sharing)");
   wb_interop_choice_clear (&ch);
+
+  /* Semaphores need all three APIs; else (or when asked) finishing. */
+  c.prefer_finish = TRUE;
+  wb_interop_choose (&c, WB_DISPLAY_PATH_AUTO, NULL, &ch);
+  g_assert_cmpint (ch.sync, ==, WB_INTEROP_SYNC_FINISH);
+  wb_interop_choice_clear (&ch);
+  c.prefer_finish = FALSE;
+  c.vk_devices[0].external_semaphore_fd = FALSE;
+  wb_interop_choose (&c, WB_DISPLAY_PATH_AUTO, NULL, &ch);
+  g_assert_cmpint (ch.path, ==, WB_DISPLAY_PATH_EXTERNAL_MEMORY);
+  g_assert_cmpint (ch.sync, ==, WB_INTEROP_SYNC_FINISH);
+  wb_interop_choice_clear (&ch);
+  c.vk_devices[0].external_semaphore_fd = TRUE;
+  c.gl_semaphore_fd = FALSE;
+  wb_interop_choose (&c, WB_DISPLAY_PATH_AUTO, NULL, &ch);
+  g_assert_cmpint (ch.sync, ==, WB_INTEROP_SYNC_FINISH);
+  wb_interop_choice_clear (&ch);
+  c.gl_semaphore_fd = TRUE;
+  c.cl_external_semaphore_fd = FALSE;
+  wb_interop_choose (&c, WB_DISPLAY_PATH_AUTO, NULL, &ch);
+  g_assert_cmpint (ch.sync, ==, WB_INTEROP_SYNC_FINISH);
+  wb_interop_choice_clear (&ch);
+  c.cl_external_semaphore_fd = TRUE;
 
   /* Forcing the path that would be chosen anyway says so. */
   wb_interop_choose (&c, WB_DISPLAY_PATH_EXTERNAL_MEMORY, "WAVEBENCH_DISPLAY_PATH", &ch);
@@ -375,6 +398,25 @@ test_cl_properties (void)
   mp = wb_interop_external_memory_properties (-1, dev, &n, &error);
   g_assert_null (mp);
   g_assert_cmpstr (error->message, ==, "no file descriptor to import (-1)");
+  g_clear_error (&error);
+
+  {
+    cl_semaphore_properties_khr *sp = wb_interop_semaphore_properties (9, dev, &n, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (n, ==, 7);
+    g_assert_cmpuint (sp[0], ==, CL_SEMAPHORE_TYPE_KHR);
+    g_assert_cmpuint (sp[1], ==, CL_SEMAPHORE_TYPE_BINARY_KHR);
+    g_assert_cmpuint (sp[2], ==, CL_SEMAPHORE_HANDLE_OPAQUE_FD_KHR);
+    g_assert_cmpuint (sp[3], ==, 9);
+    g_assert_cmpuint (sp[4], ==, CL_DEVICE_HANDLE_LIST_KHR);
+    g_assert_cmpuint (sp[5], ==, (cl_semaphore_properties_khr) dev);
+    g_assert_cmpuint (sp[6], ==, CL_DEVICE_HANDLE_LIST_END_KHR);
+    g_assert_cmpuint (sp[7], ==, 0);
+    g_free (sp);
+    g_assert_null (wb_interop_semaphore_properties (-3, dev, &n, &error));
+    g_assert_error (error, WB_ERROR, WB_ERROR_DEVICE);
+  }
 }
 
 static void

@@ -569,6 +569,7 @@ update_display_path (WbFieldView *self)
       return;
     }
   wb_interop_caps_set_device (caps, self->device);
+  caps->prefer_finish = g_strcmp0 (g_getenv ("WAVEBENCH_INTEROP_SYNC"), "finish") == 0;
   if (!self->vk_probed)
     {
       wb_vk_probe (caps);

@@ -16,15 +16,27 @@ export LD_LIBRARY_PATH="$PWD/.dev-interop/lib:${ocl:+$(dirname "$ocl"):}/usr/loc
 nvidia-smi -L
 P=.dev-interop/bin/wb-interop-proof
 run () {
-  local name=$1; shift
+  local name=$1 limit=$2; shift 2
   echo "=== $name: $*"
-  timeout 60 "$P" "$@" > "$OUT/$name.log" 2>&1
-  echo "exit $?" >> "$OUT/$name.log"
+  timeout "$limit" "$P" "$@" > "$OUT/$name.log" 2>&1
+  local rc=$?
+  echo "exit $rc" >> "$OUT/$name.log"
   cat "$OUT/$name.log"
+  return $rc
 }
-run bhte64 -p bhte-focused-ultrasound --slice 44 -n 300 -k 10 --out "$OUT"
-run vwe96 -p vwe-homogeneous-3d -n 200 -k 10 --checks 2
-run bhte256 -p bhte-focused-ultrasound --set 'grid.shape=[256,256,256]' --slice 44 -n 200 -k 10 --checks 2
-run vwe2d -p vwe-point-source-2d --set 'grid.shape=[2048,2048]' -n 200 -k 10 --checks 2
-WAVEBENCH_DISPLAY_PATH=host-copy run bhte64-forced-host -p bhte-focused-ultrasound --slice 44 -n 100 -k 10 --checks 1 --no-compare
+if [ "${1:-}" = sync ]; then
+  # Semaphore hand-off against finishing, short limits: a GPU-side wait
+  # that never ends must not eat the device time.
+  run bhte64-sem 20 -p bhte-focused-ultrasound --slice 44 -n 300 -k 10 || exit 1
+  WAVEBENCH_INTEROP_SYNC=finish run bhte64-finish 20 -p bhte-focused-ultrasound --slice 44 -n 300 -k 10 --no-compare
+  run vwe2d-sem 25 -p vwe-point-source-2d --set 'grid.shape=[2048,2048]' -n 200 -k 10 --checks 2 --no-compare
+  WAVEBENCH_INTEROP_SYNC=finish run vwe2d-finish 25 -p vwe-point-source-2d --set 'grid.shape=[2048,2048]' -n 200 -k 10 --checks 2 --no-compare
+  run bhte256-sem 25 -p bhte-focused-ultrasound --set 'grid.shape=[256,256,256]' --slice 44 -n 200 -k 10 --checks 2 --no-compare
+else
+  run bhte64 60 -p bhte-focused-ultrasound --slice 44 -n 300 -k 10 --out "$OUT"
+  run vwe96 60 -p vwe-homogeneous-3d -n 200 -k 10 --checks 2
+  run bhte256 60 -p bhte-focused-ultrasound --set 'grid.shape=[256,256,256]' --slice 44 -n 200 -k 10 --checks 2
+  run vwe2d 60 -p vwe-point-source-2d --set 'grid.shape=[2048,2048]' -n 200 -k 10 --checks 2
+  WAVEBENCH_DISPLAY_PATH=host-copy run bhte64-forced-host 60 -p bhte-focused-ultrasound --slice 44 -n 100 -k 10 --checks 1 --no-compare
+fi
 grep -h RESULT "$OUT"/*.log

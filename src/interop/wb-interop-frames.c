@@ -62,6 +62,15 @@ typedef struct
   GLsync      fence;        /* SHOWN: the upload that read the slot */
   WbVkExport *vk;           /* external memory: the allocation */
   float      *host;         /* host copy: where the read lands */
+
+  /* WB_INTEROP_SYNC_SEMAPHORE: "written" is signalled by CL after the copy
+   * and waited for by GL before the upload; "read" the other way round.
+   * Binary semaphores: every signal must be waited for once before the
+   * next, which the *_signaled flags keep track of. */
+  WbVkSemaphore   *vk_written, *vk_read;
+  cl_semaphore_khr cl_written, cl_read;
+  GLuint           gl_written, gl_read;
+  gboolean         written_signaled, read_signaled;
 } Slot;
 
 struct _WbInteropFrames
@@ -80,6 +89,12 @@ struct _WbInteropFrames
 
   clEnqueueAcquireExternalMemObjectsKHR_fn acquire_ext;
   clEnqueueReleaseExternalMemObjectsKHR_fn release_ext;
+
+  WbInteropSync sync;
+  clCreateSemaphoreWithPropertiesKHR_fn create_sem;
+  clEnqueueWaitSemaphoresKHR_fn wait_sem;
+  clEnqueueSignalSemaphoresKHR_fn signal_sem;
+  clReleaseSemaphoreKHR_fn release_sem;
 };
 
 static void *
@@ -157,6 +172,104 @@ slots_external_memory (WbInteropFrames       *f,
 }
 
 static gboolean
+import_semaphore (WbInteropFrames  *f,
+                  WbVkSemaphore   **vk,
+                  cl_semaphore_khr *cl,
+                  GLuint           *gl,
+                  GError          **error)
+{
+  g_autofree cl_semaphore_properties_khr *props = NULL;
+  cl_int status = CL_SUCCESS;
+  int fd;
+
+  *vk = wb_vk_semaphore_new (f->vk, error);
+  if (*vk == NULL)
+    return FALSE;
+  fd = wb_vk_semaphore_get_fd (*vk, error);
+  if (fd < 0)
+    return FALSE;
+  while (glGetError () != GL_NO_ERROR)
+    ;
+  glGenSemaphoresEXT (1, gl);
+  glImportSemaphoreFdEXT (*gl, GL_HANDLE_TYPE_OPAQUE_FD_EXT, fd);
+  if (!wb_gl_check ("glImportSemaphoreFdEXT", error))
+    {
+      close (fd);
+      return FALSE;
+    }
+  fd = wb_vk_semaphore_get_fd (*vk, error);
+  if (fd < 0)
+    return FALSE;
+  props = wb_interop_semaphore_properties (fd, f->cl->device->device, NULL, error);
+  *cl = f->create_sem (f->cl->context, props, &status);
+  if (!wb_cl_check (status, "clCreateSemaphoreWithPropertiesKHR", error))
+    {
+      *cl = NULL;
+      close (fd);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+slots_semaphores_clear (WbInteropFrames *f)
+{
+  for (guint i = 0; i < f->n_slots; i++)
+    {
+      Slot *s = &f->slots[i];
+
+      if (s->cl_written && f->release_sem)
+        f->release_sem (s->cl_written);
+      if (s->cl_read && f->release_sem)
+        f->release_sem (s->cl_read);
+      s->cl_written = s->cl_read = NULL;
+      if (s->gl_written)
+        glDeleteSemaphoresEXT (1, &s->gl_written);
+      if (s->gl_read)
+        glDeleteSemaphoresEXT (1, &s->gl_read);
+      s->gl_written = s->gl_read = 0;
+      g_clear_pointer (&s->vk_written, wb_vk_semaphore_free);
+      g_clear_pointer (&s->vk_read, wb_vk_semaphore_free);
+      s->written_signaled = s->read_signaled = FALSE;
+    }
+}
+
+/* Two semaphores per slot.  Any failure keeps the memory path and hands
+ * over by finishing instead, saying so. */
+static void
+slots_semaphores (WbInteropFrames *f)
+{
+  g_autoptr(GError) error = NULL;
+  EglCurrent current;
+  gboolean ok = TRUE;
+
+  f->create_sem = cl_ext_fn (f->cl, "clCreateSemaphoreWithPropertiesKHR");
+  f->wait_sem = cl_ext_fn (f->cl, "clEnqueueWaitSemaphoresKHR");
+  f->signal_sem = cl_ext_fn (f->cl, "clEnqueueSignalSemaphoresKHR");
+  f->release_sem = cl_ext_fn (f->cl, "clReleaseSemaphoreKHR");
+  if (!f->create_sem || !f->wait_sem || !f->signal_sem || !f->release_sem)
+    {
+      g_set_error (&error, WB_ERROR, WB_ERROR_DEVICE, "the OpenCL platform lacks the cl_khr_semaphore entry points");
+      ok = FALSE;
+    }
+  egl_current_save (&current);
+  for (guint i = 0; ok && i < f->n_slots; i++)
+    {
+      Slot *s = &f->slots[i];
+
+      ok = import_semaphore (f, &s->vk_written, &s->cl_written, &s->gl_written, &error)
+           && import_semaphore (f, &s->vk_read, &s->cl_read, &s->gl_read, &error);
+      egl_current_restore (&current);
+    }
+  if (!ok)
+    {
+      g_message ("external semaphores unavailable (%s); handing frames over by finishing", error->message);
+      slots_semaphores_clear (f);
+      f->sync = WB_INTEROP_SYNC_FINISH;
+    }
+}
+
+static gboolean
 slots_gl_sharing (WbInteropFrames *f,
                   GError         **error)
 {
@@ -199,12 +312,19 @@ wb_interop_frames_new (WbClContext           *cl,
   f->n_slots = n_slots;
   f->slots = g_new0 (Slot, n_slots);
   f->shown = -1;
+  /* Semaphores are set up for external memory only. */
+  f->sync = choice->sync == WB_INTEROP_SYNC_SEMAPHORE && f->path != WB_DISPLAY_PATH_EXTERNAL_MEMORY
+            ? WB_INTEROP_SYNC_FINISH : choice->sync;
   g_mutex_init (&f->lock);
 
   switch (f->path)
     {
     case WB_DISPLAY_PATH_EXTERNAL_MEMORY:
       ok = slots_external_memory (f, caps, choice, error);
+      if (ok && f->sync == WB_INTEROP_SYNC_SEMAPHORE)
+        slots_semaphores (f);
+      else if (f->sync == WB_INTEROP_SYNC_SEMAPHORE)
+        f->sync = WB_INTEROP_SYNC_FINISH;
       break;
     case WB_DISPLAY_PATH_GL_SHARING:
       ok = slots_gl_sharing (f, error);
@@ -232,6 +352,11 @@ wb_interop_frames_free (WbInteropFrames *f)
   if (f == NULL)
     return;
   clFinish (f->cl->queue);
+  if (f->sync == WB_INTEROP_SYNC_SEMAPHORE)
+    {
+      glFinish ();
+      slots_semaphores_clear (f);
+    }
   /* GL objects first: releasing imported CL memory was seen (NVIDIA 580)
    * to leave no EGL context current, after which GL entry points not yet
    * resolved by epoxy cannot be. */
@@ -347,6 +472,26 @@ publish (WbInteropFrames *f,
   switch (f->path)
     {
     case WB_DISPLAY_PATH_EXTERNAL_MEMORY:
+      if (f->sync == WB_INTEROP_SYNC_SEMAPHORE)
+        {
+          cl_semaphore_khr waits[2];
+          cl_uint n_waits = 0;
+
+          /* GL's upload of this slot must be done (read), and a signal
+           * that GL never consumed (the frame was replaced unshown) is
+           * consumed here so that the next signal is legal. */
+          if (s->read_signaled)
+            waits[n_waits++] = s->cl_read;
+          if (s->written_signaled)
+            waits[n_waits++] = s->cl_written;
+          if (n_waits > 0)
+            {
+              status = f->wait_sem (q, n_waits, waits, NULL, 0, NULL, NULL);
+              if (!wb_cl_check (status, "clEnqueueWaitSemaphoresKHR", error))
+                goto fail;
+              s->read_signaled = s->written_signaled = FALSE;
+            }
+        }
       if (f->acquire_ext)
         {
           status = f->acquire_ext (q, 1, &s->mem, 0, NULL, NULL);
@@ -358,9 +503,18 @@ publish (WbInteropFrames *f,
         goto fail;
       if (f->release_ext)
         {
+          WB_CL_RELEASE (event, clReleaseEvent);
           status = f->release_ext (q, 1, &s->mem, 0, NULL, &event);
           if (!wb_cl_check (status, "clEnqueueReleaseExternalMemObjectsKHR", error))
             goto fail;
+        }
+      if (f->sync == WB_INTEROP_SYNC_SEMAPHORE)
+        {
+          WB_CL_RELEASE (event, clReleaseEvent);
+          status = f->signal_sem (q, 1, &s->cl_written, NULL, 0, NULL, &event);
+          if (!wb_cl_check (status, "clEnqueueSignalSemaphoresKHR", error))
+            goto fail;
+          s->written_signaled = TRUE;
         }
       break;
 
@@ -504,8 +658,20 @@ release_shown (WbInteropFrames *f,
       Slot *o = &f->slots[i];
       GLenum res;
 
-      if (o->state != SLOT_SHOWN || (int) i == f->shown || o->fence == NULL)
+      if (o->state != SLOT_SHOWN || (int) i == f->shown)
         continue;
+      if (o->fence == NULL)
+        {
+          /* Semaphore hand-off: the producer's GPU-side wait on "read"
+           * orders its next write after GL's upload. */
+          if (f->sync == WB_INTEROP_SYNC_SEMAPHORE)
+            {
+              g_mutex_lock (&f->lock);
+              o->state = SLOT_FREE;
+              g_mutex_unlock (&f->lock);
+            }
+          continue;
+        }
       res = glClientWaitSync (o->fence, 0, wait ? G_GUINT64_CONSTANT (5000000000) : 0);
       if (res == GL_ALREADY_SIGNALED || res == GL_CONDITION_SATISFIED)
         {
@@ -543,7 +709,7 @@ wb_interop_frames_show (WbInteropFrames *f,
 
       if (c->state != SLOT_WRITTEN || c->tag > max_tag)
         continue;
-      if (!wait && !event_done (c->event))
+      if (!wait && f->sync != WB_INTEROP_SYNC_SEMAPHORE && !event_done (c->event))
         continue;
       if (pick < 0 || c->seq > f->slots[pick].seq)
         pick = i;
@@ -552,7 +718,7 @@ wb_interop_frames_show (WbInteropFrames *f,
     {
       s = &f->slots[pick];
       s->state = SLOT_SHOWN;
-      if (s->event)
+      if (s->event && f->sync != WB_INTEROP_SYNC_SEMAPHORE)
         ev = s->event, clRetainEvent (ev);
     }
   g_mutex_unlock (&f->lock);
@@ -574,13 +740,24 @@ wb_interop_frames_show (WbInteropFrames *f,
         }
     }
 
+  if (f->sync == WB_INTEROP_SYNC_SEMAPHORE && s->written_signaled)
+    {
+      glWaitSemaphoreEXT (s->gl_written, 1, &s->gl_buffer, 0, NULL, NULL);
+      s->written_signaled = FALSE;
+    }
   if (f->path == WB_DISPLAY_PATH_HOST_COPY)
     wb_field_renderer_upload_host (r, s->host);
   else
     wb_field_renderer_upload_buffer (r, s->gl_buffer, 0);
+  if (f->sync == WB_INTEROP_SYNC_SEMAPHORE)
+    {
+      glSignalSemaphoreEXT (s->gl_read, 1, &s->gl_buffer, 0, NULL, NULL);
+      s->read_signaled = TRUE;
+    }
+  else
+    s->fence = glFenceSync (GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
   if (!wb_gl_check ("frame upload", error))
     return FALSE;
-  s->fence = glFenceSync (GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
   glFlush ();
 
   /* The previously shown slot is now an ordinary shown one: freed when its
@@ -624,8 +801,18 @@ wb_interop_frames_read_shown (WbInteropFrames *f,
                         "clEnqueueAcquireGLObjects", error))
         return FALSE;
     }
-  else if (f->acquire_ext)
-    f->acquire_ext (f->cl->queue, 1, &s->mem, 0, NULL, NULL);
+  else
+    {
+      if (f->sync == WB_INTEROP_SYNC_SEMAPHORE && s->read_signaled)
+        {
+          if (!wb_cl_check (f->wait_sem (f->cl->queue, 1, &s->cl_read, NULL, 0, NULL, NULL),
+                            "clEnqueueWaitSemaphoresKHR", error))
+            return FALSE;
+          s->read_signaled = FALSE;
+        }
+      if (f->acquire_ext)
+        f->acquire_ext (f->cl->queue, 1, &s->mem, 0, NULL, NULL);
+    }
   if (!wb_cl_check (clEnqueueReadBuffer (f->cl->queue, s->mem, CL_TRUE, 0, f->size, dst, 0, NULL, NULL),
                     "clEnqueueReadBuffer (shown slot)", error))
     return FALSE;
@@ -634,6 +821,12 @@ wb_interop_frames_read_shown (WbInteropFrames *f,
   else if (f->release_ext)
     f->release_ext (f->cl->queue, 1, &s->mem, 0, NULL, NULL);
   return wb_cl_finish (f->cl, error);
+}
+
+WbInteropSync
+wb_interop_frames_get_sync (WbInteropFrames *f)
+{
+  return f->sync;
 }
 
 guint64

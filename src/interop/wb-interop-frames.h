@@ -43,6 +43,8 @@ WbInteropFrames *wb_interop_frames_new_with_fallback (WbClContext         *cl,
 void         wb_interop_frames_free       (WbInteropFrames *f);
 
 WbDisplayPath wb_interop_frames_get_path  (WbInteropFrames *f);
+/* The hand-off in use (semaphores may have fallen back to finishing). */
+WbInteropSync wb_interop_frames_get_sync  (WbInteropFrames *f);
 
 /* Producer: enqueues the copy of @n_cells floats of @src from byte
  * @src_offset into a free slot, tagged @tag.  *published is FALSE when

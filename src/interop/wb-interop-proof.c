@@ -321,6 +321,7 @@ run (GError **error)
     return FALSE;
   wb_interop_caps_init (&caps);
   wb_interop_caps_set_device (&caps, device);
+  caps.prefer_finish = g_strcmp0 (g_getenv ("WAVEBENCH_INTEROP_SYNC"), "finish") == 0;
   wb_vk_probe (&caps);
 
   egl = wb_egl_headless_new (device->has_uuid ? device->uuid : NULL, error);
@@ -421,7 +422,8 @@ run (GError **error)
   wb_egl_headless_ensure_current (egl, "setting up the display path");
   if (frames == NULL)
     goto out;
-  g_print ("display path in use: %s\n  why: %s\n", wb_display_path_to_string (choice.path), choice.reason);
+  g_print ("display path in use: %s (sync: %s)\n  why: %s\n", wb_display_path_to_string (choice.path),
+           wb_interop_sync_to_string (wb_interop_frames_get_sync (frames)), choice.reason);
 
   /* 1. Checks. */
   slot = g_new (float, n_cells);
@@ -515,10 +517,11 @@ run (GError **error)
     g_print ("%-34s %12.1f %12.1f %10" G_GUINT64_FORMAT " %12" G_GUINT64_FORMAT "\n",
              "host-copy (comparison)", host.steps / host.seconds,
              host.frames_shown / host.seconds, host.frames_shown, host.host_bytes_per_frame);
-  g_print ("RESULT path=%s checks=%d failed=%" G_GUINT64_FORMAT " solver_steps_per_s=%.1f "
+  g_print ("RESULT path=%s sync=%s checks=%d failed=%" G_GUINT64_FORMAT " solver_steps_per_s=%.1f "
            "display_steps_per_s=%.1f frames_per_s=%.1f host_bytes_per_frame=%" G_GUINT64_FORMAT
            " hostcopy_steps_per_s=%.1f hostcopy_frames_per_s=%.1f hostcopy_bytes_per_frame=%" G_GUINT64_FORMAT "\n",
-           wb_display_path_to_string (choice.path), opt_checks, checks_failed,
+           wb_display_path_to_string (choice.path),
+           wb_interop_sync_to_string (wb_interop_frames_get_sync (frames)), opt_checks, checks_failed,
            solver_only.steps / solver_only.seconds, shown.steps / shown.seconds,
            shown.frames_shown / shown.seconds, shown.host_bytes_per_frame,
            host.seconds > 0 ? host.steps / host.seconds : 0,

@@ -15,7 +15,14 @@ struct _WbVkContext
   VkDevice          device;
   char             *name;
   PFN_vkGetMemoryFdKHR get_memory_fd;
+  PFN_vkGetSemaphoreFdKHR get_semaphore_fd;   /* NULL without semaphores */
   VkPhysicalDeviceMemoryProperties mem_props;
+};
+
+struct _WbVkSemaphore
+{
+  WbVkContext *vk;          /* borrowed */
+  VkSemaphore  semaphore;
 };
 
 struct _WbVkExport
@@ -172,7 +179,9 @@ wb_vk_context_new (const guint8 *uuid,
   g_autoptr(WbVkContext) vk = g_new0 (WbVkContext, 1);
   VkPhysicalDevice pds[16];
   uint32_t n = G_N_ELEMENTS (pds);
-  const char *exts[] = { VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME };
+  const char *exts[] = { VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME,
+                         VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME };
+  gboolean semaphores;
   float priority = 1.0f;
   VkDeviceQueueCreateInfo queue = {
     .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
@@ -184,7 +193,7 @@ wb_vk_context_new (const guint8 *uuid,
     .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
     .queueCreateInfoCount = 1,
     .pQueueCreateInfos = &queue,
-    .enabledExtensionCount = G_N_ELEMENTS (exts),
+    .enabledExtensionCount = 1,
     .ppEnabledExtensionNames = exts,
   };
   VkResult r;
@@ -216,6 +225,9 @@ wb_vk_context_new (const guint8 *uuid,
       g_set_error (error, WB_ERROR, WB_ERROR_NOT_FOUND, "no Vulkan device has UUID %s", s);
       return NULL;
     }
+  semaphores = has_device_extension (vk->physical, VK_KHR_EXTERNAL_SEMAPHORE_FD_EXTENSION_NAME);
+  if (semaphores)
+    info.enabledExtensionCount = 2;
   if (!vk_check (vkCreateDevice (vk->physical, &info, NULL, &vk->device),
                  "vkCreateDevice (VK_KHR_external_memory_fd)", error))
     return NULL;
@@ -225,6 +237,8 @@ wb_vk_context_new (const guint8 *uuid,
       g_set_error (error, WB_ERROR, WB_ERROR_DEVICE, "vkGetMemoryFdKHR is missing");
       return NULL;
     }
+  if (semaphores)
+    vk->get_semaphore_fd = (PFN_vkGetSemaphoreFdKHR) vkGetDeviceProcAddr (vk->device, "vkGetSemaphoreFdKHR");
   vkGetPhysicalDeviceMemoryProperties (vk->physical, &vk->mem_props);
   return g_steal_pointer (&vk);
 }
@@ -428,4 +442,74 @@ wb_vk_export_unmap (WbVkExport *exp)
   if (exp->mapped)
     vkUnmapMemory (exp->vk->device, exp->memory);
   exp->mapped = FALSE;
+}
+
+gboolean
+wb_vk_context_has_semaphores (WbVkContext *vk)
+{
+  return vk->get_semaphore_fd != NULL;
+}
+
+WbVkSemaphore *
+wb_vk_semaphore_new (WbVkContext *vk,
+                     GError     **error)
+{
+  g_autoptr(WbVkSemaphore) sem = g_new0 (WbVkSemaphore, 1);
+  VkPhysicalDeviceExternalSemaphoreInfo esi = {
+    .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_SEMAPHORE_INFO,
+    .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT,
+  };
+  VkExternalSemaphoreProperties esp = { .sType = VK_STRUCTURE_TYPE_EXTERNAL_SEMAPHORE_PROPERTIES };
+  VkExportSemaphoreCreateInfo export_info = {
+    .sType = VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO,
+    .handleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT,
+  };
+  VkSemaphoreCreateInfo info = {
+    .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
+    .pNext = &export_info,
+  };
+
+  sem->vk = vk;
+  if (vk->get_semaphore_fd == NULL)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_DEVICE,
+                   "the Vulkan device '%s' lacks VK_KHR_external_semaphore_fd", vk->name);
+      return NULL;
+    }
+  vkGetPhysicalDeviceExternalSemaphoreProperties (vk->physical, &esi, &esp);
+  if (!(esp.externalSemaphoreFeatures & VK_EXTERNAL_SEMAPHORE_FEATURE_EXPORTABLE_BIT))
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_DEVICE,
+                   "the Vulkan device '%s' cannot export semaphores as opaque file descriptors", vk->name);
+      return NULL;
+    }
+  if (!vk_check (vkCreateSemaphore (vk->device, &info, NULL, &sem->semaphore), "vkCreateSemaphore", error))
+    return NULL;
+  return g_steal_pointer (&sem);
+}
+
+int
+wb_vk_semaphore_get_fd (WbVkSemaphore *sem,
+                        GError       **error)
+{
+  VkSemaphoreGetFdInfoKHR info = {
+    .sType = VK_STRUCTURE_TYPE_SEMAPHORE_GET_FD_INFO_KHR,
+    .semaphore = sem->semaphore,
+    .handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT,
+  };
+  int fd = -1;
+
+  if (!vk_check (sem->vk->get_semaphore_fd (sem->vk->device, &info, &fd), "vkGetSemaphoreFdKHR", error))
+    return -1;
+  return fd;
+}
+
+void
+wb_vk_semaphore_free (WbVkSemaphore *sem)
+{
+  if (sem == NULL)
+    return;
+  if (sem->semaphore)
+    vkDestroySemaphore (sem->vk->device, sem->semaphore, NULL);
+  g_free (sem);
 }

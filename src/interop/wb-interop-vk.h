@@ -49,6 +49,19 @@ gboolean      wb_vk_export_is_host_visible     (WbVkExport *exp);
 int           wb_vk_export_get_fd      (WbVkExport   *exp,
                                         GError      **error);
 
+/* Binary semaphores exportable as opaque fds (VK_KHR_external_semaphore_fd),
+ * for GPU-side hand-offs between CL and GL. */
+typedef struct _WbVkSemaphore WbVkSemaphore;
+
+gboolean       wb_vk_context_has_semaphores (WbVkContext *vk);
+WbVkSemaphore *wb_vk_semaphore_new     (WbVkContext  *vk,
+                                        GError      **error);
+/* A new fd of the semaphore; importers take ownership on success. */
+int            wb_vk_semaphore_get_fd  (WbVkSemaphore *sem,
+                                        GError      **error);
+void           wb_vk_semaphore_free    (WbVkSemaphore *sem);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WbVkSemaphore, wb_vk_semaphore_free)
+
 /* Maps the memory on the host (tests only; NULL with @error when the
  * memory type is not host-visible, as device-local memory usually is not). */
 gpointer      wb_vk_export_map         (WbVkExport   *exp,

@@ -300,10 +300,16 @@ wb_interop_forced_path (const char  *env_value,
 
 static WbInteropSync
 sync_for (const WbInteropCaps *caps,
-          WbDisplayPath        path)
+          WbDisplayPath        path,
+          int                  vk_device)
 {
-  /* External semaphores are not wired yet: hand-offs wait on the CL event
-   * and a GL fence, which the double buffer keeps off the critical path. */
+  /* External memory hands over through binary semaphores where CL, GL and
+   * the Vulkan device that allocates can all share them; otherwise CL's
+   * event and a GL fence, which the ring keeps off the solver's path. */
+  if (path == WB_DISPLAY_PATH_EXTERNAL_MEMORY && !caps->prefer_finish
+      && caps->cl_external_semaphore_fd && caps->gl_semaphore_fd
+      && vk_device >= 0 && caps->vk_devices[vk_device].external_semaphore_fd)
+    return WB_INTEROP_SYNC_SEMAPHORE;
   if (path == WB_DISPLAY_PATH_GL_SHARING && caps->cl_gl_event)
     return WB_INTEROP_SYNC_GL_EVENT;
   return WB_INTEROP_SYNC_FINISH;
@@ -336,7 +342,7 @@ wb_interop_choose (const WbInteropCaps *caps,
           choice->reason = g_strdup_printf ("host copy: %s asks for %s, which is unavailable: %s",
                                             src, path_strings[forced], why);
         }
-      choice->sync = sync_for (caps, choice->path);
+      choice->sync = sync_for (caps, choice->path, choice->vk_device);
       return;
     }
 
@@ -361,7 +367,7 @@ wb_interop_choose (const WbInteropCaps *caps,
         g_string_append (reason, "; ");
       g_string_append_printf (reason, "no %s (%s)", path_strings[p], why);
     }
-  choice->sync = sync_for (caps, choice->path);
+  choice->sync = sync_for (caps, choice->path, choice->vk_device);
   choice->reason = g_string_free (reason, FALSE);
 }
 
@@ -457,6 +463,38 @@ wb_interop_external_memory_properties (int           fd,
     {
       props[n++] = CL_DEVICE_HANDLE_LIST_KHR;
       props[n++] = (cl_mem_properties) device;
+      props[n++] = CL_DEVICE_HANDLE_LIST_END_KHR;
+    }
+  props[n] = 0;
+  if (n_props)
+    *n_props = n;
+  return props;
+}
+
+cl_semaphore_properties_khr *
+wb_interop_semaphore_properties (int           fd,
+                                 cl_device_id  device,
+                                 guint        *n_props,
+                                 GError      **error)
+{
+  cl_semaphore_properties_khr *props;
+  guint n = 0;
+
+  if (fd < 0)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_DEVICE,
+                   "no file descriptor to import (%d)", fd);
+      return NULL;
+    }
+  props = g_new0 (cl_semaphore_properties_khr, 8);
+  props[n++] = CL_SEMAPHORE_TYPE_KHR;
+  props[n++] = CL_SEMAPHORE_TYPE_BINARY_KHR;
+  props[n++] = CL_SEMAPHORE_HANDLE_OPAQUE_FD_KHR;
+  props[n++] = (cl_semaphore_properties_khr) fd;
+  if (device != NULL)
+    {
+      props[n++] = CL_DEVICE_HANDLE_LIST_KHR;
+      props[n++] = (cl_semaphore_properties_khr) device;
       props[n++] = CL_DEVICE_HANDLE_LIST_END_KHR;
     }
   props[n] = 0;

@@ -83,6 +83,10 @@ typedef struct
   guint     gl_n_uuids;
   guint8    gl_uuids[4][WB_UUID_SIZE];
 
+  /* Hand-offs by finishing even where semaphores are offered
+   * ($WAVEBENCH_INTEROP_SYNC=finish) */
+  gboolean  prefer_finish;
+
   /* Vulkan (NULL-named entries: none) */
   gboolean  vk_available;
   char     *vk_error;                 /* why not, when !vk_available */
@@ -101,7 +105,7 @@ typedef enum
 {
   WB_INTEROP_SYNC_FINISH,        /* wait for the CL event, GL fence before reuse */
   WB_INTEROP_SYNC_GL_EVENT,      /* cl_khr_gl_event: implicit on acquire/release */
-  WB_INTEROP_SYNC_SEMAPHORE,     /* external semaphores offered on all three */
+  WB_INTEROP_SYNC_SEMAPHORE,     /* external semaphores: GPU-side waits, no CPU wait */
 } WbInteropSync;
 
 const char *wb_interop_sync_to_string   (WbInteropSync sync);
@@ -175,5 +179,12 @@ cl_mem_properties     *wb_interop_external_memory_properties (int           fd,
                                                               cl_device_id  device,
                                                               guint        *n_props,
                                                               GError      **error);
+
+/* For clCreateSemaphoreWithPropertiesKHR importing a binary semaphore from
+ * an opaque fd, for @device only. */
+cl_semaphore_properties_khr *wb_interop_semaphore_properties (int           fd,
+                                                             cl_device_id  device,
+                                                             guint        *n_props,
+                                                             GError      **error);
 
 G_END_DECLS
