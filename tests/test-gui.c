@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -124,6 +125,7 @@ typedef struct
 {
   char *preset;
   char *backend;
+  char *field;              /* NULL: the preset's display field */
 } Case;
 
 static void
@@ -133,6 +135,7 @@ case_free (gpointer data)
 
   g_free (c->preset);
   g_free (c->backend);
+  g_free (c->field);
   g_free (c);
 }
 
@@ -165,8 +168,12 @@ test_gui_preset (gconstpointer data)
   g_autofree char *backend = g_strdelimit (g_strdup (c->backend), ":", '-');
   g_autofree char *shot = g_strdup_printf ("%s/%s-%s.png", tmp, c->preset, backend);
   g_autofree char *steps = g_strdup_printf ("%d", RUN_STEPS);
+  /* Wave presets show Sigma_xy by default, which is still zero everywhere
+   * a few steps in (shear appears only where the wave meets an interface):
+   * look at the pressure, non-zero from the first steps. */
   const char *args[] = { "--preset", c->preset, "--backend", c->backend, "--run-steps", steps,
-                         "--screenshot", shot, "--readout", "center", "--readout", "250,120", NULL };
+                         "--screenshot", shot, "--readout", "center", "--readout", "250,120",
+                         c->field ? "--field" : NULL, c->field, NULL };
   g_auto(AppRun) run = { 0 };
   g_autoptr(WbImage) image = NULL;
   g_autoptr(GError) error = NULL;
@@ -241,21 +248,30 @@ test_gui_preset (gconstpointer data)
     }
   g_assert_cmpuint (n_readouts, ==, 2);
 
-  /* The field area is not uniform: count distinct colours in the middle
-   * third of the view (the colorbar is at the right edge). */
-  for (guint y = h / 3; y < 2 * h / 3; y++)
-    for (guint x = w / 6; x < w / 2; x++)
+  /* The field area is not uniform: count the distinct colours left of the
+   * colorbar (the rightmost 100 pixels), leaving out the view's background
+   * (glClearColor 0.13, 0.13, 0.15). */
+  for (guint y = 0; y < h; y++)
+    for (guint x = 0; x + 100 < w; x++)
       {
         const guint8 *px = image->rgba + 4 * ((gsize) y * w + x);
         guint key = (px[0] << 16) | (px[1] << 8) | px[2];
+
+        if (abs (px[0] - 33) <= 1 && abs (px[1] - 33) <= 1 && abs (px[2] - 38) <= 1)
+          continue;
         g_hash_table_add (colours, GUINT_TO_POINTER (key));
       }
   g_test_message ("%s on %s: %u colours in the field area", c->preset, c->backend,
                   g_hash_table_size (colours));
   /* A uniform field would give one colour; the smoothest preset here
-   * (uniform source, heated evenly inside fixed-temperature walls) gives 5
-   * after a few steps, the others dozens. */
-  g_assert_cmpuint (g_hash_table_size (colours), >=, 3);
+   * (uniform source, heated evenly inside fixed-temperature walls) gives a
+   * handful after a few steps, the others dozens. */
+  if (wb_preset_lookup (preset, "debug.variant") != NULL && !g_str_equal (c->backend, "reference"))
+    /* Teaching presets launch a deliberately broken kernel on OpenCL: the
+     * field may stay at its initial value, which is the lesson. */
+    g_test_message ("%s: broken launch by design, uniformity not required", c->preset);
+  else
+    g_assert_cmpuint (g_hash_table_size (colours), >=, 3);
 }
 
 /* A preset that fails validation: the window shows the engine's message,
@@ -539,6 +555,7 @@ main (int argc, char **argv)
 
           c->preset = g_strdup (names[n]);
           c->backend = g_strdup (backends[b]);
+          c->field = g_str_equal (solver, "vwe") ? g_strdup ("Pressure") : NULL;
           g_ptr_array_add (cases, c);
           path = g_strdup_printf ("/wavebench/gui/preset/%s/%s", c->preset,
                                   g_str_equal (c->backend, "reference") ? "reference" : "opencl");
