@@ -117,7 +117,14 @@ wb_sim_step (WbSim    *sim,
   g_return_val_if_fail (sim != NULL, FALSE);
   if (n == 0)
     return TRUE;
-  return sim->klass->step (sim, n, error);
+  if (!sim->klass->step (sim, n, error))
+    return FALSE;
+  /* Submit what was enqueued: drivers may hold commands until a flush, and
+   * the host is about to do something else (a read-back, a progress
+   * update) while the device should be busy. */
+  if (sim->cl != NULL)
+    return wb_cl_check (clFlush (sim->cl->queue), "clFlush", error);
+  return TRUE;
 }
 
 gboolean
@@ -311,7 +318,9 @@ collect (WbSnapshot  *snap,
       snap->pending--;
       if (!wb_cl_check (status, "reading back a field", error))
         return NULL;
-      f = wb_field_copy (snap->templ);
+      f = wb_field_new (snap->templ->name, snap->templ->units, snap->templ->ndim,
+                        snap->templ->shape, snap->templ->spacing);
+      memcpy (f->origin, snap->templ->origin, sizeof f->origin);
       memcpy (f->data, slot->host, snap->bytes);
     }
   else
