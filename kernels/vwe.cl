@@ -35,12 +35,6 @@
  * vectorising the work-group loop; force them in. */
 #define VWE_INLINE static inline __attribute__ ((always_inline))
 
-#ifdef WB_PROBES
-#define PROBE_PASS , wb_probe_buf
-#else
-#define PROBE_PASS
-#endif
-
 /* Neighbour index along an axis: wraps when periodic, else -1 outside. */
 VWE_INLINE int
 wrap_x (int i)
@@ -210,40 +204,50 @@ edge_modulus (constant float *tab, int slot, int m0, int m1, int m2, int m3)
     s[c] += (x_u) + 0.5f * (r_old + r_new);                         \
   } while (0)
 
-#define STRESS_PARAMS \
-  global const uchar *mat, \
-  constant float     *tab, \
-  global const float *pml, \
-  global const float *vx, \
-  global const float *vy, \
-  global const float *vz, \
-  global float       *sxx, \
-  global float       *syy, \
-  global float       *szz, \
-  global float       *sxy, \
-  global float       *sxz, \
-  global float       *syz, \
-  global float       *rxx, \
-  global float       *ryy, \
-  global float       *rzz, \
-  global float       *rxy, \
-  global float       *rxz, \
-  global float       *ryz, \
-  global float       *psix, \
-  global float       *psiy, \
-  global float       *psiz, \
-  global float       *peak, \
-  global float       *sumsq
-#define STRESS_ARGS mat, tab, pml, vx, vy, vz, sxx, syy, szz, sxy, sxz, syz, rxx, ryy, rzz, rxy, rxz, ryz, psix, psiy, psiz, peak, sumsq
-
-/* The body of vwe_stress, specialised by the compiler for cells whose
- * stencil is inside the grid (direct loads) and for the others. */
-VWE_INLINE void
-stress_update (STRESS_PARAMS,
-    const int i, const int j, const int k, const bool inside WB_PROBE_ARG)
+kernel void
+vwe_stress (global const uchar *mat,
+            constant float     *tab,
+            global const float *pml,
+            global const float *vx,
+            global const float *vy,
+            global const float *vz,
+            global float       *sxx,
+            global float       *syy,
+            global float       *szz,
+            global float       *sxy,
+            global float       *sxz,
+            global float       *syz,
+            global float       *rxx,
+            global float       *ryy,
+            global float       *rzz,
+            global float       *rxy,
+            global float       *rxz,
+            global float       *ryz,
+            global float       *psix,
+            global float       *psiy,
+            global float       *psiz,
+            global float       *peak,
+            global float       *sumsq
+            WB_PROBE_ARG)
 {
+  const int i = get_global_id (0), j = get_global_id (1);
+#if DIM == 3
+  const int k = get_global_id (2);
+#else
+  const int k = 0;
+#endif
+
+  /* The global size may be rounded up to the work-group size. */
+  if (i >= NX || j >= NY
+#if DIM == 3
+      || k >= NZ
+#endif
+     )
+    return;
+
   const size_t c = IDX (i, j, k);
   const int ci = (int) c;
+  const bool inside = INSIDE;
 #undef WB_PROBE_ID
 #define WB_PROBE_ID c
   WB_PROBE (1);
@@ -335,107 +339,6 @@ stress_update (STRESS_PARAMS,
 }
 
 kernel void
-vwe_stress (global const uchar *mat,
-            constant float     *tab,
-            global const float *pml,
-            global const float *vx,
-            global const float *vy,
-            global const float *vz,
-            global float       *sxx,
-            global float       *syy,
-            global float       *szz,
-            global float       *sxy,
-            global float       *sxz,
-            global float       *syz,
-            global float       *rxx,
-            global float       *ryy,
-            global float       *rzz,
-            global float       *rxy,
-            global float       *rxz,
-            global float       *ryz,
-            global float       *psix,
-            global float       *psiy,
-            global float       *psiz,
-            global float       *peak,
-            global float       *sumsq
-            WB_PROBE_ARG)
-{
-  const int i = get_global_id (0), j = get_global_id (1);
-#if DIM == 3
-  const int k = get_global_id (2);
-#else
-  const int k = 0;
-#endif
-
-  /* The global size may be rounded up to the work-group size. */
-  if (i >= NX || j >= NY
-#if DIM == 3
-      || k >= NZ
-#endif
-     )
-    return;
-
-  if (INSIDE)
-    stress_update (STRESS_ARGS, i, j, k, true PROBE_PASS);
-  else
-    stress_update (STRESS_ARGS, i, j, k, false PROBE_PASS);
-}
-
-#define PARTICLE_PARAMS \
-  global const uchar *mat, \
-  constant float     *tab, \
-  global const float *pml, \
-  global float       *vx, \
-  global float       *vy, \
-  global float       *vz, \
-  global const float *sxx, \
-  global const float *syy, \
-  global const float *szz, \
-  global const float *sxy, \
-  global const float *sxz, \
-  global const float *syz, \
-  global float       *psix, \
-  global float       *psiy, \
-  global float       *psiz
-#define PARTICLE_ARGS mat, tab, pml, vx, vy, vz, sxx, syy, szz, sxy, sxz, syz, psix, psiy, psiz
-
-/* The body of vwe_particle, specialised by the compiler for cells whose
- * stencil is inside the grid (direct loads) and for the others. */
-VWE_INLINE void
-particle_update (PARTICLE_PARAMS,
-    const int i, const int j, const int k, const bool inside WB_PROBE_ARG)
-{
-  const size_t c = IDX (i, j, k);
-  const int ci = (int) c;
-#undef WB_PROBE_ID
-#define WB_PROBE_ID c
-  WB_PROBE (1);
-  const float b0 = tab[8 * mat[c]];
-  /* 1/rho at a velocity node: the mean of its two cells. */
-  const float bx = 0.5f * (b0 + tab[8 * MAT (1, 0, 0)]);
-  const float by = 0.5f * (b0 + tab[8 * MAT (0, 1, 0)]);
-
-  float fx = cpml_x (psix, pml, DIM + 0, 1, i, j, k, DF_X (sxx))
-             + cpml_y (psiy, pml, DIM + 1, 0, i, j, k, DB_Y (sxy));
-  float fy = cpml_x (psix, pml, DIM + 1, 0, i, j, k, DB_X (sxy))
-             + cpml_y (psiy, pml, DIM + 0, 1, i, j, k, DF_Y (syy));
-#if DIM == 3
-  const float bz = 0.5f * (b0 + tab[8 * MAT (0, 0, 1)]);
-
-  fx += cpml_z (psiz, pml, DIM + 1, 0, i, j, k, DB_Z (sxz));
-  fy += cpml_z (psiz, pml, DIM + 2, 0, i, j, k, DB_Z (syz));
-  float fz = cpml_x (psix, pml, DIM + 2, 0, i, j, k, DB_X (sxz))
-             + cpml_y (psiy, pml, DIM + 2, 0, i, j, k, DB_Y (syz))
-             + cpml_z (psiz, pml, DIM + 0, 1, i, j, k, DF_Z (szz));
-  vz[c] += bz * fz;
-#endif
-  WB_PROBE (2);
-  vx[c] += bx * fx;
-  vy[c] += by * fy;
-  WB_PROBE (3);
-}
-
-kernel void
 vwe_particle (global const uchar *mat,
               constant float     *tab,
               global const float *pml,
@@ -468,10 +371,35 @@ vwe_particle (global const uchar *mat,
      )
     return;
 
-  if (INSIDE)
-    particle_update (PARTICLE_ARGS, i, j, k, true PROBE_PASS);
-  else
-    particle_update (PARTICLE_ARGS, i, j, k, false PROBE_PASS);
+  const size_t c = IDX (i, j, k);
+  const int ci = (int) c;
+  const bool inside = INSIDE;
+#undef WB_PROBE_ID
+#define WB_PROBE_ID c
+  WB_PROBE (1);
+  const float b0 = tab[8 * mat[c]];
+  /* 1/rho at a velocity node: the mean of its two cells. */
+  const float bx = 0.5f * (b0 + tab[8 * MAT (1, 0, 0)]);
+  const float by = 0.5f * (b0 + tab[8 * MAT (0, 1, 0)]);
+
+  float fx = cpml_x (psix, pml, DIM + 0, 1, i, j, k, DF_X (sxx))
+             + cpml_y (psiy, pml, DIM + 1, 0, i, j, k, DB_Y (sxy));
+  float fy = cpml_x (psix, pml, DIM + 1, 0, i, j, k, DB_X (sxy))
+             + cpml_y (psiy, pml, DIM + 0, 1, i, j, k, DF_Y (syy));
+#if DIM == 3
+  const float bz = 0.5f * (b0 + tab[8 * MAT (0, 0, 1)]);
+
+  fx += cpml_z (psiz, pml, DIM + 1, 0, i, j, k, DB_Z (sxz));
+  fy += cpml_z (psiz, pml, DIM + 2, 0, i, j, k, DB_Z (syz));
+  float fz = cpml_x (psix, pml, DIM + 2, 0, i, j, k, DB_X (sxz))
+             + cpml_y (psiy, pml, DIM + 2, 0, i, j, k, DB_Y (syz))
+             + cpml_z (psiz, pml, DIM + 0, 1, i, j, k, DF_Z (szz));
+  vz[c] += bz * fz;
+#endif
+  WB_PROBE (2);
+  vx[c] += bx * fx;
+  vy[c] += by * fy;
+  WB_PROBE (3);
 }
 
 /* Signal value for a point: the half-step table at m - delay (in
