@@ -98,6 +98,7 @@ struct _WbWindow
   gboolean           live_view;
   gboolean           scripted;
   guint              rate_timer;
+  guint              status_timer;
   guint64            frames_mark;
   gint64             frames_mark_time;
   double             display_fps;
@@ -292,6 +293,26 @@ update_status (WbWindow *self)
   gtk_button_set_icon_name (self->run_button,
                             wb_runner_get_running (self->runner)
                             ? "media-playback-pause-symbolic" : "media-playback-start-symbolic");
+}
+
+static gboolean
+status_timeout (gpointer data)
+{
+  WbWindow *self = data;
+
+  self->status_timer = 0;
+  update_status (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Step counts change up to 40 times a second; relabelling the status bar
+ * that often makes GTK lay the window out again each time, which costs
+ * frames on a software renderer.  Five updates a second read as live. */
+static void
+queue_status (WbWindow *self)
+{
+  if (self->status_timer == 0)
+    self->status_timer = g_timeout_add (200, status_timeout, self);
 }
 
 static gboolean
@@ -1689,6 +1710,7 @@ wb_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->rate_timer, g_source_remove);
+  g_clear_handle_id (&self->status_timer, g_source_remove);
   g_clear_handle_id (&self->script_timer, g_source_remove);
   if (self->runner != NULL)
     {
@@ -1831,8 +1853,8 @@ wb_window_init (WbWindow *self)
   g_signal_connect (self->runner, "probes-updated", G_CALLBACK (on_probes_updated), self);
   g_signal_connect_swapped (self->runner, "notify::state", G_CALLBACK (update_status), self);
   g_signal_connect_swapped (self->runner, "notify::running", G_CALLBACK (update_status), self);
-  g_signal_connect_swapped (self->runner, "notify::step", G_CALLBACK (update_status), self);
-  g_signal_connect_swapped (self->runner, "notify::steps-per-second", G_CALLBACK (update_status), self);
+  g_signal_connect_swapped (self->runner, "notify::step", G_CALLBACK (queue_status), self);
+  g_signal_connect_swapped (self->runner, "notify::steps-per-second", G_CALLBACK (queue_status), self);
 
   g_signal_connect_swapped (self->sim_dropdown, "notify::selected", G_CALLBACK (on_sim_selected), self);
   g_signal_connect_swapped (self->preset_dropdown, "notify::selected", G_CALLBACK (on_preset_selected), self);
