@@ -414,6 +414,11 @@ test_cl_properties (void)
     g_assert_cmpuint (sp[6], ==, CL_DEVICE_HANDLE_LIST_END_KHR);
     g_assert_cmpuint (sp[7], ==, 0);
     g_free (sp);
+    /* Without the (optional) device list, which NVIDIA 580 refuses. */
+    sp = wb_interop_semaphore_properties (9, NULL, &n, &error);
+    g_assert_cmpuint (n, ==, 4);
+    g_assert_cmpuint (sp[4], ==, 0);
+    g_free (sp);
     g_assert_null (wb_interop_semaphore_properties (-3, dev, &n, &error));
     g_assert_error (error, WB_ERROR, WB_ERROR_DEVICE);
   }

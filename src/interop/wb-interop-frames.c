@@ -202,6 +202,14 @@ import_semaphore (WbInteropFrames  *f,
     return FALSE;
   props = wb_interop_semaphore_properties (fd, f->cl->device->device, NULL, error);
   *cl = f->create_sem (f->cl->context, props, &status);
+  if (status == CL_INVALID_PROPERTY)
+    {
+      /* NVIDIA 580 refuses the (optional) device list on semaphores:
+       * the context has one device anyway. */
+      g_clear_pointer (&props, g_free);
+      props = wb_interop_semaphore_properties (fd, NULL, NULL, error);
+      *cl = f->create_sem (f->cl->context, props, &status);
+    }
   if (!wb_cl_check (status, "clCreateSemaphoreWithPropertiesKHR", error))
     {
       *cl = NULL;
