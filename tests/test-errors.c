@@ -512,7 +512,7 @@ static const ErrCase cases[] = {
   { "segy-trace-samples", { "migrate", "in.sgy", "-v", "2000", "-o", "out.sgy" }, setup_segy_trace_ns, NULL, 2,
     "in.sgy: inconsistent sample counts: trace 1 says 9 samples (byte 115) but the file has 8 per trace (binary header byte 3221)" },
   { "segy-no-coordinates", { "migrate", "in.sgy", "-v", "2000", "-o", "out.sgy" }, setup_segy_coords, NULL, 2,
-    "coordinates" },
+    "in.sgy: missing coordinates: source x/y (bytes 73/77) and receiver x/y (bytes 81/85) are zero in every trace" },
   /* kernel directories */
   { "kernels-not-dir", { GAUSS, "--kernels", "k" }, setup_kdir_notdir, NULL, 2,
     "error: kernel directory 'k' does not exist or is not a directory" },

@@ -3,8 +3,8 @@
 # time.  Usage: tools/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET...]
 #   targets: preset set npy segy kerneldir (default: all)
 # Environment: WB_FUZZ_BUILDDIR (default _build-fuzz), WB_FUZZ_JOBS (parallel
-# workers per target, default 1), WB_FUZZ_RUNS (stop after this many
-# executions instead of the time).
+# workers per target, default 1), WB_FUZZ_RUNS (also stop after this many
+# executions, whichever comes first).
 # Seeds are read from tests/fuzz/corpus/TARGET (never written); what the
 # fuzzer finds goes to BUILDDIR/fuzz-corpus/TARGET, crashes, leaks and hangs
 # to BUILDDIR/fuzz-artifacts/.  Prints one line per target
@@ -45,7 +45,14 @@ declare -A max_len=( [preset]=16384 [set]=1024 [npy]=8192 [segy]=24000 [kerneldi
 # UBSan findings are errors, not notes; ASan checks leaks at exit and libFuzzer
 # per input.  Criticals are fatal inside the targets themselves.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+# intercept_strstr=0: ASan's strstr check takes strlen of the haystack on
+# every call, which makes g_strsplit quadratic on kernel sources.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:intercept_strstr=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tools/lsan.supp:print_suppressions=0}
+# Scratch files (the kernel-directory target writes some) go to memory.
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  export TMPDIR=/dev/shm
+fi
 export G_SLICE=always-malloc
 
 passed=0
@@ -59,7 +66,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$work" "$art"
   before=$(ls "$art" | grep -c "^$t-" || true)
   limit=(-max_total_time="$seconds")
-  [ -n "${WB_FUZZ_RUNS:-}" ] && limit=(-runs="$WB_FUZZ_RUNS")
+  [ -n "${WB_FUZZ_RUNS:-}" ] && limit+=(-runs="$WB_FUZZ_RUNS")
   extra=()
   if [ "$jobs" -gt 1 ]; then
     extra=(-jobs="$jobs" -workers="$jobs")
