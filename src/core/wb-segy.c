@@ -395,6 +395,14 @@ wb_segy_reader_open (const char  *path,
                      wb_segy_format_name (reader->format), rest);
         return NULL;
       }
+    if (whole > G_MAXINT)
+      {
+        /* libsegyio numbers traces with an int. */
+        g_set_error (error, WB_ERROR, WB_ERROR_TOO_LARGE,
+                     "%s: %" G_GUINT64_FORMAT " traces; at most %d can be read",
+                     path, whole, G_MAXINT);
+        return NULL;
+      }
     if (whole == 0)
       {
         g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
