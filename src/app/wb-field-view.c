@@ -918,6 +918,33 @@ wb_field_view_finalize (GObject *object)
   G_OBJECT_CLASS (wb_field_view_parent_class)->finalize (object);
 }
 
+/* GtkGLArea (4.8) asks for desktop GL only unless told to use GLES; our
+ * shaders build for both, so allow both APIs, and the view also
+ * works where only GLES exists (GDK_DEBUG=gl-gles, some Wayland setups). */
+static GdkGLContext *
+wb_field_view_create_context (GtkGLArea *area)
+{
+  GdkSurface *surface = gtk_native_get_surface (gtk_widget_get_native (GTK_WIDGET (area)));
+  g_autoptr(GError) error = NULL;
+  GdkGLContext *context;
+
+  context = gdk_surface_create_gl_context (surface, &error);
+  if (context == NULL)
+    {
+      gtk_gl_area_set_error (area, error);
+      return NULL;
+    }
+  gdk_gl_context_set_allowed_apis (context, GDK_GL_API_GL | GDK_GL_API_GLES);
+  gdk_gl_context_set_required_version (context, 3, 0);
+  if (!gdk_gl_context_realize (context, &error))
+    {
+      gtk_gl_area_set_error (area, error);
+      g_object_unref (context);
+      return NULL;
+    }
+  return context;
+}
+
 static void
 wb_field_view_class_init (WbFieldViewClass *klass)
 {
@@ -930,6 +957,7 @@ wb_field_view_class_init (WbFieldViewClass *klass)
   widget_class->unrealize = wb_field_view_unrealize;
   area_class->render = wb_field_view_render;
   area_class->resize = wb_field_view_resize;
+  area_class->create_context = wb_field_view_create_context;
 
   gtk_widget_class_set_css_name (widget_class, "wbfieldview");
 
