@@ -740,9 +740,12 @@ check_overlay (WbDevice   *dev,
   double x0, y0, ax, ay, bx, by, lx, ly, lw, lh;
   int status = 0;
 
-  if (app == NULL || !g_file_test (app, G_FILE_TEST_IS_EXECUTABLE) || xvfb == NULL)
+  g_autofree char *compiled = schemas ? g_build_filename (schemas, "gschemas.compiled", NULL) : NULL;
+
+  if (app == NULL || !g_file_test (app, G_FILE_TEST_IS_EXECUTABLE) || xvfb == NULL ||
+      !g_file_test (compiled, G_FILE_TEST_EXISTS))
     {
-      g_test_skip ("no app or no xvfb-run");
+      g_test_skip ("no app, no compiled settings schema or no xvfb-run");
       return;
     }
   dir = g_dir_make_tmp ("wb-overlay-XXXXXX", &error);
