@@ -501,6 +501,41 @@ test_gui_locale (void)
   g_assert_nonnull (find_line (run.out, "done step=0 state=Keine Simulation"));
 }
 
+/* GDK may give the view EGL or GLX, desktop GL or GLES: each must draw the
+ * same pixels (the shaders build for GLSL 150 and 300 es alike). */
+static void
+test_gui_gl_apis (void)
+{
+  const char *modes[] = { "gl-egl", "gl-glx", "gl-gles" };
+  g_autoptr(WbImage) first = NULL;
+
+  for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+    {
+      g_autofree char *shot = g_strdup_printf ("%s/%s.png", tmp, modes[m]);
+      g_autofree char *debug = g_strdup_printf ("GDK_DEBUG=%s", modes[m]);
+      const char *env[] = { debug, NULL };
+      const char *args[] = { "--preset", "bhte-gaussian", "--backend", "reference", "--run-steps", "5",
+                             "--screenshot", shot, NULL };
+      g_auto(AppRun) run = { 0 };
+      g_autoptr(WbImage) image = NULL;
+      g_autoptr(GError) error = NULL;
+
+      run_app_env (&run, args, env);
+      g_assert_cmpint (run.status, ==, 0);
+      image = wb_png_read (shot, &error);
+      g_assert_no_error (error);
+      if (first == NULL)
+        {
+          first = g_steal_pointer (&image);
+          continue;
+        }
+      g_assert_cmpuint (image->width, ==, first->width);
+      g_assert_cmpuint (image->height, ==, first->height);
+      if (memcmp (image->rgba, first->rgba, (gsize) image->width * image->height * 4) != 0)
+        g_error ("%s draws different pixels than %s", modes[m], modes[0]);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -566,6 +601,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wavebench/gui/param-panel", test_gui_param_panel);
   g_test_add_func ("/wavebench/gui/probes-export", test_gui_probes_export);
   g_test_add_func ("/wavebench/gui/locale-de", test_gui_locale);
+  g_test_add_func ("/wavebench/gui/gl-apis", test_gui_gl_apis);
   if (opencl != NULL)
     g_test_add_data_func ("/wavebench/gui/build-error/opencl", opencl, test_gui_build_error);
 
