@@ -1824,11 +1824,22 @@ slice_time_down (const WbField *image, guint axis, gsize index, GError **error)
     return NULL;
   if (axis == 2)
     return g_steal_pointer (&slice);
-  flipped = wb_field_copy (slice);
   nx = slice->shape[0];
   ny = slice->shape[1];
-  for (gsize j = 0; j < ny; j++)
-    memcpy (flipped->data + nx * j, slice->data + nx * (ny - 1 - j), sizeof (float) * nx);
+  {
+    /* Sections are often far taller (samples) than wide (bins): repeat
+     * each column so that the picture is at most twice as tall as wide. */
+    gsize repeat = MAX (1, ny / (2 * nx));
+    gsize shape[2] = { nx * repeat, ny };
+    double spacing[2] = { slice->spacing[0] / repeat, slice->spacing[1] };
+
+    flipped = wb_field_new (slice->name, slice->units, 2, shape, spacing);
+    flipped->origin[0] = slice->origin[0];
+    flipped->origin[1] = slice->origin[1];
+    for (gsize j = 0; j < ny; j++)
+      for (gsize i = 0; i < nx * repeat; i++)
+        flipped->data[nx * repeat * j + i] = slice->data[nx * (ny - 1 - j) + i / repeat];
+  }
   return flipped;
 }
 
