@@ -12,7 +12,7 @@
  *
  * Physics (see docs/migration.md): DSR time
  *   t = sqrt(t0^2/4 + |s-x|^2/v^2) + sqrt(t0^2/4 + |r-x|^2/v^2),  v = vrms(t0)
- * with linear interpolation; a full time-derivative pre-filter (3D);
+ * with linear interpolation; a full time-derivative pre-filter, -d/dt (3D);
  * aperture radius v t0/2 tan(max_dip) clamped to [min, max] around the
  * midpoint, with a cosine taper on its outer ring; optional obliquity t0/t,
  * spreading 1/(v t), triangle anti-aliasing; fold per output sample.
@@ -91,7 +91,7 @@ typedef struct
   double   aperture_max;     /* metres, default 2000 */
   double   taper;            /* fraction of the radius, default 0.1 */
 
-  gboolean derivative;       /* full time-derivative pre-filter, default on */
+  gboolean derivative;       /* pre-filter -d/dt (full derivative, 3D), default on */
   gboolean obliquity;        /* weight t0/t, default on */
   gboolean spreading;        /* weight 1/(v t), default off */
   gboolean antialias;        /* triangle filter, default off */
