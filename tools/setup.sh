@@ -13,7 +13,7 @@ packages=(
   libvulkan-dev libegl-dev libgl-dev mesa-vulkan-drivers
   libsegyio-dev
   xvfb xauth libgl1-mesa-dri libegl-mesa0
-  desktop-file-utils appstream
+  desktop-file-utils appstream libxml2-utils
   python3 python3-numpy
   clang valgrind
 )
