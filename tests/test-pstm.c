@@ -847,6 +847,39 @@ test_progress (void)
   g_assert_cmpuint (st.contributions, ==, ev.last.contributions_total);
   g_assert_cmpuint (st.live_contributions, <=, st.contributions);
   g_assert_cmpuint (st.live_contributions, >, 0);
+
+  /* Fold normalisation: image / fold where the fold is not zero, once,
+   * even if the finished job runs again. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WbPstmJob) job = NULL;
+    g_autoptr(WbField) norm = NULL;
+    g_autoptr(WbField) fold = NULL;
+    guint zero = 0;
+
+    pp.normalize_fold = TRUE;
+    pp.nt = 200;              /* past the traces' end: zero fold there */
+    job = wb_pstm_job_new (input, &pp, v, devices, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_true (wb_pstm_job_run (job, NULL, &error));
+    g_assert_true (wb_pstm_job_run (job, NULL, &error));
+    norm = wb_pstm_job_get_image (job);
+    fold = wb_pstm_job_get_fold (job);
+    pp.normalize_fold = FALSE;
+    g_clear_pointer (&img, wb_field_unref);
+    img = migrate_full (input, &pp, v, devices, NULL, NULL, NULL);
+    for (gsize s = 0; s < wb_field_n_elements (img); s++)
+      {
+        if (fold->data[s] == 0)
+          {
+            g_assert_cmpfloat (norm->data[s], ==, 0);
+            zero++;
+          }
+        else
+          g_assert_cmpfloat (norm->data[s], ==, img->data[s] / fold->data[s]);
+      }
+    g_assert_cmpuint (zero, >, 0);
+  }
   wb_synth_params_clear (&sp);
 }
 

@@ -523,6 +523,7 @@ struct _WbPstmJob
   guint64       live_contributions;
   double        kernel_seconds;
   double        setup_seconds;
+  gboolean      normalized;
   guint         tiles_done, tiles_computed, tiles_resumed;
   double        run_seconds;
 };
@@ -1797,8 +1798,10 @@ wb_pstm_job_run (WbPstmJob     *job,
     {
       if (p->checkpoint != NULL && g_unlink (p->checkpoint) != 0 && errno != ENOENT)
         g_warning ("cannot remove checkpoint %s: %s", p->checkpoint, g_strerror (errno));
-      if (p->normalize_fold)
+      if (p->normalize_fold && !job->normalized)
         {
+          /* Once: a second run of a finished job computes nothing. */
+          job->normalized = TRUE;
           gsize n = wb_field_n_elements (job->image);
           for (gsize s = 0; s < n; s++)
             if (job->fold->data[s] > 0)
