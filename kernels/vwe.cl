@@ -204,30 +204,33 @@ edge_modulus (constant float *tab, int slot, int m0, int m1, int m2, int m3)
     s[c] += (x_u) + 0.5f * (r_old + r_new);                         \
   } while (0)
 
+/* restrict: every buffer is distinct (placeholders for absent fields are
+ * never touched), which lets GPU compilers use their read-only caches;
+ * 1-2% on an H200. */
 kernel void
-vwe_stress (global const uchar *mat,
+vwe_stress (global const uchar *restrict mat,
             constant float     *tab,
-            global const float *pml,
-            global const float *vx,
-            global const float *vy,
-            global const float *vz,
-            global float       *sxx,
-            global float       *syy,
-            global float       *szz,
-            global float       *sxy,
-            global float       *sxz,
-            global float       *syz,
-            global float       *rxx,
-            global float       *ryy,
-            global float       *rzz,
-            global float       *rxy,
-            global float       *rxz,
-            global float       *ryz,
-            global float       *psix,
-            global float       *psiy,
-            global float       *psiz,
-            global float       *peak,
-            global float       *sumsq
+            global const float *restrict pml,
+            global const float *restrict vx,
+            global const float *restrict vy,
+            global const float *restrict vz,
+            global float       *restrict sxx,
+            global float       *restrict syy,
+            global float       *restrict szz,
+            global float       *restrict sxy,
+            global float       *restrict sxz,
+            global float       *restrict syz,
+            global float       *restrict rxx,
+            global float       *restrict ryy,
+            global float       *restrict rzz,
+            global float       *restrict rxy,
+            global float       *restrict rxz,
+            global float       *restrict ryz,
+            global float       *restrict psix,
+            global float       *restrict psiy,
+            global float       *restrict psiz,
+            global float       *restrict peak,
+            global float       *restrict sumsq
             WB_PROBE_ARG)
 {
   const int i = get_global_id (0), j = get_global_id (1);
@@ -339,21 +342,21 @@ vwe_stress (global const uchar *mat,
 }
 
 kernel void
-vwe_particle (global const uchar *mat,
+vwe_particle (global const uchar *restrict mat,
               constant float     *tab,
-              global const float *pml,
-              global float       *vx,
-              global float       *vy,
-              global float       *vz,
-              global const float *sxx,
-              global const float *syy,
-              global const float *szz,
-              global const float *sxy,
-              global const float *sxz,
-              global const float *syz,
-              global float       *psix,
-              global float       *psiy,
-              global float       *psiz
+              global const float *restrict pml,
+              global float       *restrict vx,
+              global float       *restrict vy,
+              global float       *restrict vz,
+              global const float *restrict sxx,
+              global const float *restrict syy,
+              global const float *restrict szz,
+              global const float *restrict sxy,
+              global const float *restrict sxz,
+              global const float *restrict syz,
+              global float       *restrict psix,
+              global float       *restrict psiy,
+              global float       *restrict psiz
               WB_PROBE_ARG)
 {
   const int i = get_global_id (0), j = get_global_id (1);
