@@ -16,6 +16,7 @@
 #include "wb-error.h"
 #include "wb-guard.h"
 #include "wb-preset.h"
+#include "wb-runner.h"
 #include "wb-sim.h"
 
 static WbDevice *
@@ -381,6 +382,93 @@ test_guard_off (void)
   g_assert_cmpstr (error->message, ==, "guard.fields[1]: solver bhte has no field 'Temp' (fields: T, dose, Q, material)");
 }
 
+static gboolean
+runner_failed (WbRunner *runner)
+{
+  return wb_runner_get_state (runner) == WB_RUNNER_FAILED;
+}
+
+static void
+read_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  WbField **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = wb_runner_read_field_finish (WB_RUNNER (source), result, &error);
+  g_assert_no_error (error);
+}
+
+/* The app's path: a runner whose preset has a guard stops at the blow-up,
+ * shows the last good frame, and reads the last good state. */
+static void
+test_runner (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WbPreset) p = wb_preset_load ("bhte-uniform-source", &error);
+  g_autoptr(GPtrArray) devices = wb_device_list (NULL);
+  g_autoptr(WbDevice) dev = wb_device_lookup (devices, "reference", NULL, &error);
+  g_autoptr(WbRunner) runner = wb_runner_new ();
+  g_autoptr(WbField) frame = NULL;
+  g_autoptr(WbField) read = NULL;
+  const GError *failure;
+  guint64 frame_step = 0;
+  float lo, hi;
+  gint64 end;
+
+  g_assert_no_error (error);
+  g_assert_true (wb_preset_set (p, "guard={\"every\": 20, \"max_abs\": 40}", &error));
+  wb_runner_set_display_field (runner, "T");
+  wb_runner_load (runner, p, dev, NULL);
+  end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while ((wb_runner_get_info (runner) == NULL || wb_runner_get_state (runner) != WB_RUNNER_IDLE) &&
+         g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  wb_runner_run (runner);
+  while (!runner_failed (runner) && g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  if (!runner_failed (runner))
+    g_test_message ("state %d step %" G_GUINT64_FORMAT " error %s", wb_runner_get_state (runner),
+                    wb_runner_get_step (runner),
+                    wb_runner_get_error (runner) ? wb_runner_get_error (runner)->message : "none");
+  g_assert_true (runner_failed (runner));
+  failure = wb_runner_get_error (runner);
+  g_assert_error ((GError *) failure, WB_ERROR, WB_ERROR_DIVERGED);
+  g_assert_nonnull (strstr (failure->message, "field T, first bad cell ("));
+  /* Same step as the CLI-style loop finds (threshold-reference). */
+  g_assert_nonnull (strstr (failure->message, "the last good state is step "));
+
+  /* The frame shown is the last good state, not the first bad one. */
+  end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (frame == NULL && g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      frame = wb_runner_take_frame (runner, &frame_step, NULL);
+      if (frame != NULL && frame_step % 20 != 0)
+        g_clear_pointer (&frame, wb_field_unref);
+    }
+  g_assert_nonnull (frame);
+  wb_field_range (frame, &lo, &hi);
+  g_assert_cmpfloat (hi, <=, 40.0f);
+  g_assert_cmpfloat (hi, >, 39.0f);
+  g_assert_cmpuint (frame_step % 20, ==, 0);
+
+  wb_runner_read_field_async (runner, "T", NULL, read_done, &read);
+  end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (read == NULL && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_nonnull (read);
+  wb_field_range (read, &lo, &hi);
+  g_assert_cmpfloat (hi, <=, 40.0f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -392,5 +480,6 @@ main (int argc, char **argv)
   g_test_add_func ("/wavebench/guard/threshold-opencl", test_threshold_opencl);
   g_test_add_func ("/wavebench/guard/nan-kernel", test_nan_kernel);
   g_test_add_func ("/wavebench/guard/off", test_guard_off);
+  g_test_add_func ("/wavebench/guard/runner", test_runner);
   return g_test_run ();
 }

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "wb-error.h"
+#include "wb-guard.h"
 #include "wb-runner.h"
 
 /* Steps are enqueued in chunks sized to take about this long, so that the
@@ -55,6 +56,8 @@ struct _WbRunner
 
   /* State */
   WbSim        *sim;                  /* worker-owned; the pointer is read under lock only */
+  WbGuard      *guard;                /* blow-up checks of @sim (wb-guard.h), worker-owned */
+  gboolean      diverged;             /* @sim blew up: reads give the last good state */
   WbRunnerState state;
   guint64       step;
   double        sim_time;
@@ -302,6 +305,9 @@ wb_runner_install_locked (WbRunner *self,
 {
   WbSim *old = self->sim;
 
+  /* The guard watches the old sim: it goes first. */
+  g_clear_pointer (&self->guard, wb_guard_free);
+  self->diverged = FALSE;
   self->sim = sim;
   self->step = sim ? sim->step : 0;
   self->sim_time = sim ? wb_sim_time (sim) : 0;
@@ -474,6 +480,7 @@ wb_runner_worker (gpointer data)
           g_autoptr(WbDevice) device = g_steal_pointer (&self->load_device);
           g_autofree char *kernel_dir = g_steal_pointer (&self->load_kernel_dir);
           WbSim *sim = g_steal_pointer (&self->load_sim);
+          WbGuard *guard = NULL;
           g_autoptr(GError) error = NULL;
           guint gen = self->generation;
 
@@ -486,10 +493,23 @@ wb_runner_worker (gpointer data)
               wb_runner_schedule_notice_locked (self);
               g_mutex_unlock (&self->lock);
               sim = wb_sim_new (preset, device, kernel_dir, &error);
+              if (sim != NULL)
+                {
+                  /* The preset's "guard" section (wb_sim_new checked it). */
+                  WbGuardConfig config;
+                  if (wb_guard_config_from_preset (preset, &config, &error))
+                    {
+                      guard = wb_guard_new (sim, &config, NULL, kernel_dir, &error);
+                      wb_guard_config_clear (&config);
+                    }
+                  if (guard == NULL)
+                    g_clear_pointer (&sim, wb_sim_free);
+                }
               g_mutex_lock (&self->lock);
             }
           if (gen != self->generation)
             {
+              g_clear_pointer (&guard, wb_guard_free);
               g_clear_pointer (&sim, wb_sim_free);
               continue;
             }
@@ -499,6 +519,7 @@ wb_runner_worker (gpointer data)
               continue;
             }
           wb_runner_install_locked (self, sim);
+          self->guard = guard;
           chunk = 1;
           continue;
         }
@@ -517,8 +538,14 @@ wb_runner_worker (gpointer data)
               GError *error = NULL;
               WbField *field;
 
+              WbGuard *guard = self->diverged ? self->guard : NULL;
+
               g_mutex_unlock (&self->lock);
-              field = wb_sim_read_field (sim, name, &error);
+              /* After a blow-up, the kept fields read as they were at the
+               * last good check; the others as they are. */
+              field = guard != NULL ? wb_guard_read_last_good (guard, name, NULL) : NULL;
+              if (field == NULL)
+                field = wb_sim_read_field (sim, name, &error);
               g_mutex_lock (&self->lock);
               if (field != NULL)
                 g_task_return_pointer (task, field, (GDestroyNotify) wb_field_unref);
@@ -579,6 +606,7 @@ wb_runner_worker (gpointer data)
       {
         g_autoptr(GError) error = NULL;
         WbSim *sim = self->sim;
+        WbGuard *guard = self->guard;
         guint n = chunk;
         gboolean ok;
         gint64 t0, t1;
@@ -592,7 +620,14 @@ wb_runner_worker (gpointer data)
 
         g_mutex_unlock (&self->lock);
         t0 = g_get_monotonic_time ();
-        ok = wb_sim_step (sim, n, &error) && wb_sim_finish (sim, &error);
+        /* Blow-up checks fall on multiples of guard.every and at the end
+         * of the preset's run: a chunk never steps past one. */
+        ok = guard == NULL || wb_guard_poll (guard, &error);
+        if (ok && guard != NULL)
+          n = (guint) MIN ((guint64) n, wb_guard_steps_until_check (guard));
+        ok = ok && wb_sim_step (sim, n, &error) && wb_sim_finish (sim, &error);
+        if (ok && guard != NULL && sim->total_steps > 0 && sim->step == sim->total_steps)
+          ok = wb_guard_finish (guard, &error);
         t1 = g_get_monotonic_time ();
         g_mutex_lock (&self->lock);
 
@@ -601,6 +636,30 @@ wb_runner_worker (gpointer data)
         self->sim_time = wb_sim_time (sim);
         if (!ok)
           {
+            if (guard != NULL && g_error_matches (error, WB_ERROR, WB_ERROR_DIVERGED)
+                && wb_guard_last_good_step (guard) >= 0)
+              {
+                /* Show the state before the blow-up, not the garbage. */
+                self->diverged = TRUE;
+                if (self->display_field != NULL)
+                  {
+                    g_autofree char *name = g_strdup (self->display_field);
+                    WbField *field;
+
+                    g_mutex_unlock (&self->lock);
+                    field = wb_guard_read_last_good (guard, name, NULL);
+                    g_mutex_lock (&self->lock);
+                    if (field != NULL)
+                      {
+                        g_clear_pointer (&self->frame, wb_field_unref);
+                        self->frame = field;
+                        self->frame_step = (guint64) wb_guard_last_good_step (guard);
+                        self->frame_time = self->frame_step * sim->dt;
+                        self->frame_consumed = FALSE;
+                        self->frame_notice = TRUE;
+                      }
+                  }
+              }
             wb_runner_fail_locked (self, g_steal_pointer (&error));
             continue;
           }
@@ -669,6 +728,7 @@ wb_runner_dispose (GObject *object)
       g_source_destroy (self->notice_source);
       g_clear_pointer (&self->notice_source, g_source_unref);
     }
+  g_clear_pointer (&self->guard, wb_guard_free);
   g_clear_pointer (&self->sim, wb_sim_free);
   g_clear_pointer (&self->load_sim, wb_sim_free);
   g_clear_pointer (&self->load_preset, wb_preset_free);
