@@ -15,7 +15,7 @@ packages=(
   xvfb xauth libgl1-mesa-dri libegl-mesa0
   desktop-file-utils appstream libxml2-utils
   python3 python3-numpy
-  clang valgrind
+  clang libclang-rt-dev valgrind
 )
 
 missing=()
