@@ -254,6 +254,14 @@ vwe_stress (global const uchar *restrict mat,
 #undef WB_PROBE_ID
 #define WB_PROBE_ID c
   WB_PROBE (1);
+#if WB_VARIANT_EARLY_BOUNDS
+  /* BROKEN on purpose (the early-return-vwe-bounds teaching preset,
+   * docs/debugging.md): a bounds check against half the grid, left from a
+   * version that did two rows per work-item.  Nothing fails; the upper
+   * half keeps its stresses. */
+  if (j >= NY / 2)
+    return;
+#endif
   const int m = mat[c];
   const float piU = tab[8 * m + 1], piR = tab[8 * m + 2];
   const float muU = tab[8 * m + 3], muR = tab[8 * m + 4];

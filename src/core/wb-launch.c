@@ -272,14 +272,10 @@ wb_kernel_debug_build (WbKernelDebug        *dbg,
   g_autofree char *defines = NULL;
   g_autofree char *file = NULL;
 
-  /* The early-bounds variant lives in the solver's "-broken" file unless
-   * the config names one. */
-  if (config->kernel_file)
-    file = g_strdup (config->kernel_file);
-  else if (is_variant (config, "early-bounds") && g_str_has_suffix (dbg->file, ".cl"))
-    file = g_strdup_printf ("%.*s-broken.cl", (int) strlen (dbg->file) - 3, dbg->file);
-  else
-    file = g_strdup (dbg->file);
+  /* The early-bounds variant is a WB_VARIANT_EARLY_BOUNDS branch in the
+   * kernel file: the solver's own (vwe.cl) or the one the config names
+   * (bhte-broken.cl). */
+  file = g_strdup (config->kernel_file ? config->kernel_file : dbg->file);
   defines = g_strconcat (dbg->base_defines ? dbg->base_defines : "",
                          is_variant (config, "early-bounds") ? "#define WB_VARIANT_EARLY_BOUNDS 1\n" : "",
                          NULL);

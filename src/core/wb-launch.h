@@ -10,7 +10,8 @@
  *
  * Variants (teaching bugs, docs/debugging.md):
  *   "early-bounds"    the kernel file's WB_VARIANT_EARLY_BOUNDS branch: a
- *                     bounds check that returns too early;
+ *                     bounds check that returns too early (vwe.cl has one
+ *                     in vwe_stress; bhte's is in bhte-broken.cl);
  *   "grid-in-groups"  the host passes the number of work-groups where
  *                     OpenCL wants the number of work-items (the CUDA
  *                     grid/block habit), so only the first groups' worth of
