@@ -1420,7 +1420,13 @@ worker_launch (Worker *w, guint ncol, guint ntr, cl_event *event, GError **error
     return FALSE;
   if (!wb_cl_enqueue (w->cl, w->kernel, 2, cells, w->local, NULL, event, error))
     return FALSE;
-  return wb_cl_check (clFlush (w->cl->queue), "clFlush", error);
+  if (!wb_cl_check (clFlush (w->cl->queue), "clFlush", error))
+    {
+      clWaitForEvents (1, event);
+      WB_CL_RELEASE (*event, clReleaseEvent);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* Waits for a launch; its device time in *seconds. */
@@ -1465,7 +1471,7 @@ worker_wait_if_paused (Worker *w)
       gboolean paused;
 
       g_mutex_lock (&job->lock);
-      paused = job->paused && !job->stop;
+      paused = job->paused && !g_atomic_int_get (&job->stop);
       g_mutex_unlock (&job->lock);
       if (!paused || g_cancellable_is_cancelled (job->cancellable))
         return TRUE;
@@ -1483,7 +1489,7 @@ worker_fail (Worker *w, GError *error)
     job->error = error;
   else
     g_error_free (error);
-  job->stop = TRUE;
+  g_atomic_int_set (&job->stop, TRUE);
   g_mutex_unlock (&job->lock);
 }
 
@@ -1495,7 +1501,7 @@ worker_next_tile (Worker *w, guint *index)
   gboolean found = FALSE;
 
   g_mutex_lock (&job->lock);
-  while (!job->stop && job->next_tile < job->n_tiles)
+  while (!g_atomic_int_get (&job->stop) && job->next_tile < job->n_tiles)
     {
       guint i = job->next_tile++;
       if (job->tiles[i].state == WB_PSTM_TILE_PENDING)
@@ -1568,7 +1574,7 @@ worker_do_tile (Worker *w, guint index, GError **error)
         worker_wait_if_paused (w);
         if (g_cancellable_set_error_if_cancelled (job->cancellable, error))
           return FALSE;
-        if (job->stop)   /* another worker failed */
+        if (g_atomic_int_get (&job->stop))   /* another worker failed */
           return TRUE;
         if (w->reference)
           worker_run_reference (w, ncol, n, &seconds);
@@ -1615,7 +1621,7 @@ worker_do_tile (Worker *w, guint index, GError **error)
   else if (!wb_cl_read (w->cl, w->d_image, 0, sizeof (float) * tile_samples, w->tile_image, error)
            || !wb_cl_read (w->cl, w->d_fold, 0, sizeof (guint32) * tile_samples, w->tile_fold, error))
     return FALSE;
-  if (job->stop)
+  if (g_atomic_int_get (&job->stop))
     return TRUE;
   t_read = now_s ();
 
@@ -1717,7 +1723,7 @@ wb_pstm_job_run (WbPstmJob     *job,
 
   g_mutex_lock (&job->lock);
   job->cancellable = cancellable;
-  job->stop = FALSE;
+  g_atomic_int_set (&job->stop, FALSE);
   g_clear_error (&job->error);
   job->next_tile = 0;
   job->start_us = g_get_monotonic_time ();
