@@ -250,6 +250,35 @@ test_spreading_3d (void)
   g_assert_cmpfloat (fabs (pr[2] / pr[0] - 1), <, 0.05);
 }
 
+/* In 2D the same monopole's far field falls as 1/sqrt(r): at 15 points per
+ * wavelength and k r >= 8 the next term of the asymptotic expansion is
+ * about 1/(8 k r) < 2%, so peak |p| sqrt(r) must agree within 5%. */
+static void
+test_spreading_2d (void)
+{
+  const double h = 1e-3, c = 1500, f0 = 100e3;
+  const double r[3] = { 0.02, 0.04, 0.06 };
+  g_autofree char *json = g_strdup_printf (
+    "{\"solver\": \"vwe\", \"grid\": {\"shape\": [100, 100], \"spacing\": %g},"
+    " \"time\": {\"steps\": 300},"
+    " \"materials\": [{\"name\": \"water\", \"density\": 1000, \"cL\": %g}],"
+    " \"sources\": [{\"type\": \"pressure\", \"position\": [0.024, 0.024],"
+    "   \"signal\": {\"type\": \"ricker\", \"frequency\": %g}}],"
+    " \"sensors\": {\"points\": [[%g, 0.024], [0.024, %g], [%g, 0.024]]}}",
+    h, c, f0, 0.024 + r[0], 0.024 + r[1], 0.024 + r[2]);
+  g_autoptr(WbSim) sim = run_json (json);
+  g_autoptr(GPtrArray) traces = traces_of (sim);
+  double pr[3];
+
+  for (guint i = 0; i < 3; i++)
+    {
+      pr[i] = peak_abs (g_ptr_array_index (traces, i)) * sqrt (r[i]);
+      g_test_message ("2D r = %g m: peak |p| sqrt(r) = %.4g", r[i], pr[i]);
+    }
+  g_assert_cmpfloat (fabs (pr[1] / pr[0] - 1), <, 0.05);
+  g_assert_cmpfloat (fabs (pr[2] / pr[0] - 1), <, 0.05);
+}
+
 /* --- attenuation --------------------------------------------------------- */
 
 /* A plane wave (a line source across a periodic y axis) in a lossy medium:
@@ -662,6 +691,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wavebench/vwe/arrival-2d", test_arrival_2d);
   g_test_add_func ("/wavebench/vwe/arrival-3d", test_arrival_3d);
   g_test_add_func ("/wavebench/vwe/spreading-3d", test_spreading_3d);
+  g_test_add_func ("/wavebench/vwe/spreading-2d", test_spreading_2d);
   g_test_add_func ("/wavebench/vwe/attenuation", test_attenuation);
   g_test_add_func ("/wavebench/vwe/reflection", test_reflection);
   g_test_add_func ("/wavebench/vwe/source-amplitude", test_source_amplitude);
