@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 builddir=${1:-_build}
 rm -rf .dev && mkdir -p .dev/bin .dev/lib
 cp "$builddir/src/cli/wavebench-cli" .dev/bin/
-for extra in "$builddir"/tools/wb-interop-proof; do
+for extra in "$builddir"/tools/wb-interop-proof "$builddir"/src/interop/wb-interop-proof; do
   [ -x "$extra" ] && cp "$extra" .dev/bin/
 done
 for bin in .dev/bin/*; do
