@@ -382,6 +382,33 @@ test_guard_off (void)
   g_assert_cmpstr (error->message, ==, "guard.fields[1]: solver bhte has no field 'Temp' (fields: T, dose, Q, material)");
 }
 
+static void
+test_device_memory (void)
+{
+  g_autoptr(WbDevice) dev = opencl_device ();
+  g_autoptr(WbDevice) ref = reference_device ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *want = NULL;
+  guint64 have;
+
+  /* The reference backend is limited by host memory, checked elsewhere. */
+  g_assert_true (wb_guard_check_device_memory (ref, G_MAXUINT64, "run", &error));
+  if (dev == NULL)
+    {
+      g_test_skip ("no OpenCL device");
+      return;
+    }
+  have = dev->global_mem_size;
+  g_assert_true (wb_guard_check_device_memory (dev, have, "run", &error));
+  g_assert_no_error (error);
+  g_assert_false (wb_guard_check_device_memory (dev, have + 2 * 1048576, "grid.shape [10, 10, 10]", &error));
+  g_assert_error (error, WB_ERROR, WB_ERROR_TOO_LARGE);
+  g_assert_cmpint (wb_error_exit_code (error), ==, 2);
+  want = g_strdup_printf ("grid.shape [10, 10, 10] needs %.1f MiB of device memory in all but %s has %.1f MiB",
+                          have / 1048576.0 + 2, dev->name, have / 1048576.0);
+  g_assert_cmpstr (error->message, ==, want);
+}
+
 static gboolean
 runner_failed (WbRunner *runner)
 {
@@ -480,6 +507,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wavebench/guard/threshold-opencl", test_threshold_opencl);
   g_test_add_func ("/wavebench/guard/nan-kernel", test_nan_kernel);
   g_test_add_func ("/wavebench/guard/off", test_guard_off);
+  g_test_add_func ("/wavebench/guard/device-memory", test_device_memory);
   g_test_add_func ("/wavebench/guard/runner", test_runner);
   return g_test_run ();
 }
