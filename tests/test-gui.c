@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#include <gtk/gtk.h>
 
 #include "wb-colormap.h"
 #include "wb-device.h"
@@ -550,9 +551,11 @@ main (int argc, char **argv)
   app_path = g_strdup (g_getenv ("WAVEBENCH_APP"));
   if (app_path == NULL)
     app_path = g_build_filename (WB_BUILD_DIR, "src", "app", "wavebench", NULL);
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+  /* Skip, not fail, where no display can be opened (the GUI cannot run
+   * there at all); xvfb-run gives one in CI. */
+  if ((g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL) || !gtk_init_check ())
     {
-      g_print ("1..0 # SKIP no display (run under xvfb-run)\n");
+      g_print ("1..0 # SKIP no display could be opened (run under xvfb-run)\n");
       return 77;
     }
   if (!g_file_test (app_path, G_FILE_TEST_IS_EXECUTABLE))
