@@ -15,6 +15,7 @@
 #include "wb-device.h"
 #include "wb-error.h"
 #include "wb-guard.h"
+#include "wb-launch.h"
 #include "wb-preset.h"
 #include "wb-runner.h"
 #include "wb-sim.h"
@@ -409,6 +410,54 @@ test_device_memory (void)
   g_assert_cmpstr (error->message, ==, want);
 }
 
+/* Kernel debugging rebuilds a solver's OpenCL state (vwe swaps in a new
+ * context): the guard follows instead of scanning buffers of another
+ * context. */
+static void
+test_reconfigured (void)
+{
+  g_autoptr(WbDevice) dev = opencl_device ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WbPreset) p = NULL;
+  g_autoptr(WbSim) sim = NULL;
+  g_autoptr(WbGuard) guard = NULL;
+  WbKernelConfig kc;
+  WbGuardConfig c;
+  WbClContext *before;
+
+  if (dev == NULL)
+    {
+      g_test_skip ("no OpenCL device");
+      return;
+    }
+  p = wb_preset_load ("vwe-point-source-2d", &error);
+  g_assert_no_error (error);
+  g_assert_true (wb_preset_set (p, "grid.shape=[64,64]", &error));
+  sim = wb_sim_new (p, dev, NULL, &error);
+  g_assert_no_error (error);
+  wb_guard_config_init (&c);
+  c.every = 5;
+  guard = wb_guard_new (sim, &c, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (wb_guard_check (guard, &error));
+  g_assert_no_error (error);
+  before = sim->cl;
+  wb_kernel_config_init (&kc);
+  kc.probes = TRUE;
+  if (!wb_sim_configure_kernels (sim, &kc, &error))
+    {
+      g_test_skip_printf ("no kernel reconfiguration: %s", error->message);
+      wb_kernel_config_clear (&kc);
+      return;
+    }
+  wb_kernel_config_clear (&kc);
+  if (sim->cl == before)
+    g_test_message ("the solver kept its context");
+  g_assert_true (run_guarded (sim, guard, 20, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (wb_guard_last_good_step (guard), ==, 20);
+}
+
 static gboolean
 runner_failed (WbRunner *runner)
 {
@@ -508,6 +557,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wavebench/guard/nan-kernel", test_nan_kernel);
   g_test_add_func ("/wavebench/guard/off", test_guard_off);
   g_test_add_func ("/wavebench/guard/device-memory", test_device_memory);
+  g_test_add_func ("/wavebench/guard/reconfigured", test_reconfigured);
   g_test_add_func ("/wavebench/guard/runner", test_runner);
   return g_test_run ();
 }

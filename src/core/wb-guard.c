@@ -272,6 +272,7 @@ struct _WbGuard
   WbSim         *sim;              /* borrowed */
   WbGuardConfig  config;
   WbGuardKernel *kernel;           /* NULL on the reference backend */
+  char          *kernel_dir;
   GArray        *fields;           /* GuardField */
   gint64         last_good;        /* step, -1: none yet */
   gint64         last_checked;
@@ -294,6 +295,7 @@ wb_guard_free (WbGuard *guard)
     return;
   g_array_unref (guard->fields);
   wb_guard_kernel_free (guard->kernel);
+  g_free (guard->kernel_dir);
   wb_guard_config_clear (&guard->config);
   g_free (guard);
 }
@@ -353,6 +355,7 @@ wb_guard_new (WbSim               *sim,
   g_return_val_if_fail (sim != NULL && config != NULL, NULL);
 
   guard->sim = sim;
+  guard->kernel_dir = g_strdup (kernel_dir);
   guard->config.every = config->every;
   guard->config.max_abs = config->max_abs;
   guard->config.fields = g_strdupv (config->fields);
@@ -476,6 +479,25 @@ wb_guard_check (WbGuard  *guard,
     return TRUE;
   if (!wb_sim_finish (sim, error))
     return FALSE;
+  /* A solver may rebuild its OpenCL state (kernel debugging swaps in a
+   * new context): follow it, dropping what lived in the old one. */
+  if (guard->kernel != NULL && guard->kernel->ctx != sim->cl)
+    {
+      g_clear_pointer (&guard->kernel, wb_guard_kernel_free);
+      for (guint i = 0; i < guard->fields->len; i++)
+        {
+          GuardField *f = &g_array_index (guard->fields, GuardField, i);
+          WB_CL_RELEASE (f->snapshot, clReleaseMemObject);
+          g_clear_pointer (&f->host, wb_field_unref);
+        }
+      guard->last_good = -1;
+    }
+  if (guard->kernel == NULL && sim->cl != NULL)
+    {
+      guard->kernel = wb_guard_kernel_new (sim->cl, guard->kernel_dir, error);
+      if (guard->kernel == NULL)
+        return FALSE;
+    }
   guard->n_checks++;
   guard->last_checked = (gint64) sim->step;
 
