@@ -17,6 +17,10 @@
 
 #define CHECKPOINT_MAGIC "WBPSTMK1"
 
+/* Output samples per OpenCL work-item: the per-trace work (midpoint
+ * distance, squared leg distances) is shared by that many samples. */
+#define WB_PSTM_KPW 4
+
 /* --- velocity ------------------------------------------------------------ */
 
 WbVelocity *
@@ -1186,16 +1190,18 @@ worker_setup (Worker *w, GError **error)
                                                 "#define OBLIQUITY %d\n"
                                                 "#define SPREADING %d\n"
                                                 "#define ANTIALIAS %d\n"
-                                                "#define AAPAD %u\n",
+                                                "#define AAPAD %u\n"
+                                                "#define KPW %d\n",
                                                 p->nt, ns, p->obliquity ? 1 : 0,
                                                 p->spreading ? 1 : 0,
-                                                p->antialias ? 1 : 0, job->aa_pad);
+                                                p->antialias ? 1 : 0, job->aa_pad,
+                                                WB_PSTM_KPW);
     gsize tile_bytes = max_columns * p->nt * sizeof (float);
 
     /* Work-groups along a column's times share its trace reads; 64
      * work-items, or the power of two covering a short column. */
     w->local[0] = 1;
-    while (w->local[0] < 64 && w->local[0] < p->nt)
+    while (w->local[0] < 64 && w->local[0] < (p->nt + WB_PSTM_KPW - 1) / WB_PSTM_KPW)
       w->local[0] *= 2;
     w->local[1] = 1;
 
@@ -1393,7 +1399,7 @@ worker_launch (Worker *w, guint ncol, guint ntr, cl_event *event, GError **error
   WbPstmJob *job = w->job;
   const WbPstmParams *p = &job->params;
   guint ns = job->input->geom->n_samples;
-  gsize cells[2] = { p->nt, ncol };
+  gsize cells[2] = { (p->nt + WB_PSTM_KPW - 1) / WB_PSTM_KPW, ncol };
   cl_int ncol_i = ncol, ntr_i = ntr;
   float inv_dt = (float) (1.0 / job->input->geom->dt);
   float aa_scale = (float) (p->aa_dx / job->input->geom->dt);
