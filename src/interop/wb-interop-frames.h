@@ -7,8 +7,10 @@
  * shows the newest slot whose copy has finished: a GPU-side upload into the
  * renderer's texture on the sharing paths, or from the host buffer the copy
  * read into on the host-copy path.  A GL fence marks when the upload has
- * read the slot; only then can the producer reuse it.  Neither side waits
- * on the other; a frame with no free slot is skipped and counted.
+ * read the slot; only then can the producer reuse it.  With external
+ * semaphores (WB_INTEROP_SYNC_SEMAPHORE) both hand-offs are GPU-side waits
+ * instead and the consumer shows the newest slot at once.  Neither side
+ * waits on the other; a frame with no free slot is skipped and counted.
  */
 #pragma once
 
