@@ -479,6 +479,10 @@ on_frame_ready (WbRunner *runner,
   g_autoptr(WbField) frame = NULL;
   guint64 step = 0;
 
+  /* A view nobody can see takes no frames, so the runner copies no more
+   * until it is shown again ("map" takes the one waiting). */
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self->field_view)))
+    return;
   frame = wb_runner_take_frame (runner, &step, NULL);
   if (frame == NULL || g_strcmp0 (frame->name, self->display_field) != 0)
     return;
@@ -487,6 +491,12 @@ on_frame_ready (WbRunner *runner,
   wb_field_view_set_field (self->field_view, frame);
   update_colorbar (self);
   gtk_widget_queue_draw (GTK_WIDGET (self->marker_area));
+}
+
+static void
+on_view_map (WbWindow *self)
+{
+  on_frame_ready (self->runner, self);
 }
 
 static void
@@ -1873,6 +1883,7 @@ wb_window_init (WbWindow *self)
   g_signal_connect (self->field_view, "cell-clicked", G_CALLBACK (on_cell_clicked), self);
   g_signal_connect_swapped (self->field_view, "view-changed", G_CALLBACK (gtk_widget_queue_draw), self->marker_area);
   gtk_drawing_area_set_draw_func (self->marker_area, draw_markers, self, NULL);
+  g_signal_connect_object (self->field_view, "map", G_CALLBACK (on_view_map), self, G_CONNECT_SWAPPED);
   /* The field view holds the focus, so Space and "." reach the window's
    * bindings instead of activating a header-bar button. */
   {
