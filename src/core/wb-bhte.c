@@ -1256,7 +1256,11 @@ cl_init (BhteSim     *s,
   if (!s->perf_buf)
     return FALSE;
 
+  /* Both buffers start from the initial state, so that a cell a broken
+   * kernel never writes keeps its initial value (the early-return
+   * teaching presets) rather than whatever the allocation held. */
   if (!wb_cl_write (cl, s->T_buf[0], 0, n * 4, T0, error) ||
+      !wb_cl_write (cl, s->T_buf[1], 0, n * 4, T0, error) ||
       !wb_cl_write (cl, s->map_buf, 0, n, p->map, error) ||
       !wb_cl_write (cl, s->bh_buf, 0, nmat * 4, bh, error) ||
       !wb_cl_write (cl, s->perf_buf, 0, nmat * 4, perf, error) ||
