@@ -204,6 +204,7 @@ typedef struct
   float   *host;         /* mapped pointer into @pinned */
   cl_event done;         /* the read into @host */
   WbField *field;        /* reference path: the field read synchronously */
+  WbField *out;          /* device path: recycled once the caller drops it */
   guint64  step;
   gboolean busy;
 } SnapSlot;
@@ -318,9 +319,16 @@ collect (WbSnapshot  *snap,
       snap->pending--;
       if (!wb_cl_check (status, "reading back a field", error))
         return NULL;
-      f = wb_field_new (snap->templ->name, snap->templ->units, snap->templ->ndim,
-                        snap->templ->shape, snap->templ->spacing);
-      memcpy (f->origin, snap->templ->origin, sizeof f->origin);
+      /* Fresh memory costs a page fault per 4 KiB on first touch, more than
+       * the copy itself: reuse this slot's field if the caller let it go. */
+      if (slot->out == NULL || !g_atomic_ref_count_compare (&slot->out->ref_count, 1))
+        {
+          g_clear_pointer (&slot->out, wb_field_unref);
+          slot->out = wb_field_new (snap->templ->name, snap->templ->units, snap->templ->ndim,
+                                    snap->templ->shape, snap->templ->spacing);
+          memcpy (slot->out->origin, snap->templ->origin, sizeof slot->out->origin);
+        }
+      f = wb_field_ref (slot->out);
       memcpy (f->data, slot->host, snap->bytes);
     }
   else
@@ -412,6 +420,7 @@ wb_snapshot_free (WbSnapshot *snap)
       WB_CL_RELEASE (slot->pinned, clReleaseMemObject);
       WB_CL_RELEASE (slot->staging, clReleaseMemObject);
       g_clear_pointer (&slot->field, wb_field_unref);
+      g_clear_pointer (&slot->out, wb_field_unref);
     }
   WB_CL_RELEASE (snap->read_queue, clReleaseCommandQueue);
   g_clear_pointer (&snap->templ, wb_field_unref);

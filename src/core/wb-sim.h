@@ -122,8 +122,10 @@ WbSnapshot *wb_snapshot_new     (WbSim        *sim,
                                  GError      **error);
 gboolean    wb_snapshot_capture (WbSnapshot   *snap,
                                  GError      **error);
-/* The oldest uncollected capture (step and time as captured), or NULL
- * with an error if none is pending. */
+/* The oldest uncollected capture (and the step it was taken at), or NULL
+ * with an error if none is pending.  The field's memory is reused by a
+ * later wait() once the caller has dropped its reference: treat it as
+ * read-only and unref it when done. */
 WbField    *wb_snapshot_wait    (WbSnapshot   *snap,
                                  guint64      *step,
                                  GError      **error);
