@@ -353,7 +353,19 @@ tool_thread (GTask        *task,
         job->diff = wb_compare_run (sim, ref, 10, NULL, 1e-4, TRUE, NULL, NULL, &error);
         if (job->diff)
           {
-            job->text = wb_compare_report_format (job->diff);
+            g_autofree char *table = wb_compare_report_format (job->diff);
+            const WbCompareReport *r = job->diff;
+
+            /* The finding first: the table can be wider than the panel. */
+            if (r->exceeded)
+              job->text = g_strdup_printf (_("First over tolerance: step %" G_GUINT64_FORMAT
+                                             ", %s, cell (%" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT
+                                             ", %" G_GSIZE_FORMAT ")\n\n%s"),
+                                           r->first_step, r->first_field, r->first_ijk[0],
+                                           r->first_ijk[1], r->first_ijk[2], table);
+            else
+              job->text = g_strdup_printf (_("Within tolerance for %" G_GUINT64_FORMAT " steps\n\n%s"),
+                                           r->steps, table);
             job->diff_field = g_strdup (job->diff->exceeded ? job->diff->first_field
                                                             : sim->default_field);
           }
