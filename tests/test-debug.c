@@ -699,6 +699,16 @@ test_vwe_grid_in_groups (void)
     g_assert_true (g_str_has_prefix (r->first_field, "Sigma_"));
     g_assert_true (r->first_ijk[0] >= 16 || r->first_ijk[1] >= 16);
   }
+  /* Probes turned on by the tool rebuild vwe (before its first step): the
+   * variant stays, and the sim still carries its debug section. */
+  {
+    g_autoptr(WbSim) c = sim_from ("early-return-vwe", dev, "debug.probes=false", NULL);
+    g_autoptr(WbProbeReport) p = wb_probe_measure (c, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (p->counts[0], ==, 96 * 96 - covered);
+    g_assert_nonnull (wb_preset_lookup (c->preset, "debug.variant"));
+  }
   /* Fixed: every work-item runs the whole kernel, and float against the
    * double reference stays within 1e-3 of each field's largest value over
    * 20 steps (rounding, not a missing update, which is of order 1). */

@@ -705,6 +705,13 @@ vwe_configure (WbSim                *sim,
   tmp = *s;
   *s = *fresh;
   *fresh = tmp;
+  /* The sim keeps the preset it was made from, debug section included. */
+  {
+    WbPreset *preset = sim->preset;
+
+    sim->preset = fresh->parent.preset;
+    fresh->parent.preset = preset;
+  }
   vwe_free (&fresh->parent);
   return TRUE;
 }
