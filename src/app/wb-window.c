@@ -16,6 +16,7 @@
 #include "wb-plot.h"
 #include "wb-render.h"
 #include "wb-runner.h"
+#include "wb-seismogram.h"
 #include "wb-solver-ui.h"
 #include "wb-window.h"
 
@@ -70,6 +71,7 @@ struct _WbWindow
   WbColorbar        *colorbar;
   GtkDropDown       *quantity_dropdown;
   WbPlot            *plot;
+  WbSeismogram      *seismogram;        /* a page beside the plot (wb-seismogram.h) */
   WbParamPanel      *param_panel;
   GtkLabel          *status_step;
   GtkLabel          *status_time;
@@ -131,6 +133,8 @@ wb_script_clear (WbScript *script)
   g_clear_pointer (&script->type_values, g_strfreev);
   g_clear_pointer (&script->probes, g_array_unref);
   g_clear_pointer (&script->export_csv, g_free);
+  g_clear_pointer (&script->seismogram_exports, g_strfreev);
+  g_clear_pointer (&script->seismogram_screenshots, g_strfreev);
   g_clear_pointer (&script->export_fields, g_strfreev);
 }
 
@@ -348,6 +352,8 @@ update_colorbar (WbWindow *self)
   WbField *field = wb_field_view_get_field (self->field_view);
   double vmin, vmax;
 
+  /* No field, no scale to explain. */
+  gtk_widget_set_visible (GTK_WIDGET (self->colorbar), field != NULL);
   wb_field_view_get_range (self->field_view, &vmin, &vmax);
   wb_colorbar_set (self->colorbar, wb_field_view_get_colormap (self->field_view), vmin, vmax,
                    field ? field->name : self->display_field, field ? field->units : NULL);
@@ -816,6 +822,9 @@ load_catalog (WbWindow *self)
     }
   self->updating = TRUE;
   fill_sim_dropdown (self);
+  /* Until a preset opens, offer the first solver's presets. */
+  if (self->solvers[0] != NULL)
+    fill_preset_dropdown (self, self->solvers[0], NULL);
   self->updating = FALSE;
 }
 
@@ -1502,8 +1511,25 @@ script_export_done (GObject      *source,
 }
 
 static void
+script_seismogram_done (gboolean ok,
+                        gpointer data)
+{
+  WbWindow *self = data;
+
+  self->script_pending--;
+  g_object_unref (self);
+}
+
+static void
 script_start_exports (WbWindow *self)
 {
+  if (self->seismogram != NULL && (self->script.seismogram_exports || self->script.seismogram_screenshots))
+    {
+      self->script_pending++;
+      wb_seismogram_run_script (self->seismogram, (const char * const *) self->script.seismogram_exports,
+                                (const char * const *) self->script.seismogram_screenshots,
+                                script_seismogram_done, g_object_ref (self));
+    }
   if (self->script.export_csv != NULL)
     {
       g_autofree char *csv = wb_probes_to_csv (self->probes, (const char * const *) self->probe_fields,
@@ -1915,6 +1941,8 @@ wb_window_init (WbWindow *self)
   /* Kernel debugging tools beside the parameters (wb-debug-panel.h). */
   wb_debug_panel_attach (GTK_WINDOW (self), GTK_WIDGET (self->param_panel), self->field_view,
                          self->runner);
+  /* Sensor traces (vwe) on a page beside the probe plot. */
+  self->seismogram = wb_seismogram_attach (GTK_WIDGET (self->plot), self->runner);
   load_catalog (self);
   update_slice_controls (self);
   update_status (self);
