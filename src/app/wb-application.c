@@ -37,6 +37,8 @@ static const GOptionEntry options[] = {
   { "probe", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, N_("Scripted: add a probe at cell I,J,K"), N_("I,J,K") },
   { "export-csv", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Scripted: save the probes as CSV after the steps"), N_("PATH") },
   { "export-field", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, N_("Scripted: save a field as .npy or .png after the steps"), N_("NAME:PATH") },
+  { "export-seismogram", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL, N_("Scripted: save the sensor traces as .csv or .npy after the steps"), N_("PATH") },
+  { "seismogram-screenshot", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, N_("Scripted: save the seismogram in a mode (wiggle or image) as PNG"), N_("MODE:PATH") },
   { "benchmark", 0, 0, G_OPTION_ARG_DOUBLE, NULL, N_("Scripted: run freely this many seconds and print steps/s and frames/s"), N_("SECONDS") },
   { "no-live-view", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Scripted: benchmark with the display off"), NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
@@ -109,6 +111,8 @@ wb_application_handle_local_options (GApplication *app,
     }
   g_variant_dict_lookup (dict, "export-csv", "^ay", &self->script.export_csv);
   g_variant_dict_lookup (dict, "export-field", "^as", &self->script.export_fields);
+  g_variant_dict_lookup (dict, "export-seismogram", "^aay", &self->script.seismogram_exports);
+  g_variant_dict_lookup (dict, "seismogram-screenshot", "^as", &self->script.seismogram_screenshots);
   if (g_variant_dict_lookup (dict, "probe", "^as", &probes))
     {
       self->script.probes = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -128,7 +132,8 @@ wb_application_handle_local_options (GApplication *app,
   self->script.active = self->script.screenshot || self->script.window_screenshot
                         || self->script.benchmark_seconds > 0 || self->script.run_steps > 0
                         || self->script.readouts || self->script.type_values
-                        || self->script.probes || self->script.export_csv || self->script.export_fields;
+                        || self->script.probes || self->script.export_csv || self->script.export_fields
+                        || self->script.seismogram_exports || self->script.seismogram_screenshots;
   /* A command line that names things opens its own window, even where the
    * app already runs (a remote instance would drop these options). */
   if (self->script.active || self->preset || self->backend)

@@ -22,6 +22,8 @@ typedef struct
   GArray   *probes;             /* guint[3] cells to probe from the start */
   char     *export_csv;         /* probes as CSV after the steps */
   GStrv     export_fields;      /* "NAME:PATH" (.npy or .png) after the steps */
+  GStrv     seismogram_exports; /* sensor traces as .csv or .npy after the steps */
+  GStrv     seismogram_screenshots; /* "wiggle:PATH" or "image:PATH" of the seismogram */
   double    benchmark_seconds;  /* > 0: free run this long, print rates */
   gboolean  live_view;          /* display on during the benchmark */
 } WbScript;

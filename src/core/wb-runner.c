@@ -533,6 +533,19 @@ wb_runner_worker (gpointer data)
           if (sim == NULL)
             g_task_return_new_error (task, WB_ERROR, WB_ERROR_NOT_FOUND,
                                      "No simulation is loaded");
+          else if (g_task_get_source_tag (task) == wb_runner_read_traces_async)
+            {
+              GError *error = NULL;
+              GPtrArray *traces;
+
+              g_mutex_unlock (&self->lock);
+              traces = wb_sim_read_traces (sim, &error);
+              g_mutex_lock (&self->lock);
+              if (traces != NULL)
+                g_task_return_pointer (task, traces, (GDestroyNotify) g_ptr_array_unref);
+              else
+                g_task_return_error (task, error);
+            }
           else
             {
               GError *error = NULL;
@@ -1218,6 +1231,33 @@ WbField *
 wb_runner_read_field_finish (WbRunner      *self,
                              GAsyncResult  *result,
                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+wb_runner_read_traces_async (WbRunner           *self,
+                             GCancellable       *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer            user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (WB_IS_RUNNER (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  /* The tag tells the worker what to read (the queue is shared with
+   * field reads, so both keep their order). */
+  g_task_set_source_tag (task, wb_runner_read_traces_async);
+  LOCKED (self)
+    g_queue_push_tail (&self->read_requests, task);
+}
+
+GPtrArray *
+wb_runner_read_traces_finish (WbRunner      *self,
+                              GAsyncResult  *result,
+                              GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);

@@ -134,4 +134,15 @@ WbField            *wb_runner_read_field_finish (WbRunner       *runner,
                                                  GAsyncResult   *result,
                                                  GError        **error);
 
+/* Reads the simulation's sensor traces on the worker (wb_sim_read_traces:
+ * a GPtrArray of WbTrace*, empty for a solver without sensors), so that
+ * no OpenCL call happens on the caller's thread. */
+void                wb_runner_read_traces_async (WbRunner       *runner,
+                                                 GCancellable   *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer        user_data);
+GPtrArray          *wb_runner_read_traces_finish (WbRunner      *runner,
+                                                  GAsyncResult  *result,
+                                                  GError       **error);
+
 G_END_DECLS
