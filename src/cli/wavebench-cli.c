@@ -864,7 +864,8 @@ cmd_bench (int argc, char **argv)
   g_autoptr(WbDevice) device = NULL;
   g_autoptr(JsonBuilder) jb = json_builder_new ();
   const char *what;
-  GArray *cases = g_array_new (FALSE, TRUE, sizeof (BenchCase));
+  /* Freed on every return, the usage errors included (ASan found the leak). */
+  g_autoptr(GArray) cases = g_array_new (FALSE, TRUE, sizeof (BenchCase));
 
 #ifdef WB_HAVE_PSTM_CLI
   if (argc >= 2 && g_str_equal (argv[1], "pstm"))
@@ -902,17 +903,11 @@ cmd_bench (int argc, char **argv)
       g_array_append_val (cases, c);
     }
   else
-    {
-      g_array_unref (cases);
-      return usage_error ("bench: unknown solver '%s' (bhte, vwe, pstm or all)", what);
-    }
+    return usage_error ("bench: unknown solver '%s' (bhte, vwe, pstm or all)", what);
 
   device = pick_device (backend, json, &error);
   if (device == NULL)
-    {
-      g_array_unref (cases);
-      return fail (g_steal_pointer (&error));
-    }
+    return fail (g_steal_pointer (&error));
   if (!no_bw && wb_device_measure_bandwidth (device, &error) <= 0 && error)
     {
       g_printerr ("wavebench-cli: copy bandwidth not measured: %s\n", error->message);
@@ -943,14 +938,10 @@ cmd_bench (int argc, char **argv)
     {
       BenchCase *bc = &g_array_index (cases, BenchCase, i);
       if (!bench_case (bc, device, kernels, readback, readback_steps, jb, !json, &error))
-        {
-          g_array_unref (cases);
-          return fail (g_steal_pointer (&error));
-        }
+        return fail (g_steal_pointer (&error));
     }
   json_builder_end_array (jb);
   json_builder_end_object (jb);
-  g_array_unref (cases);
   if (json)
     print_json (jb);
   return 0;
