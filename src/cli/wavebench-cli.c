@@ -622,6 +622,14 @@ cmd_run (int argc, char **argv)
 
       split_output (pngs[i], "--png", &f, &p, NULL);
       field = diverged ? wb_guard_read_last_good (guard, f, &error) : wb_sim_read_field (sim, f, &error);
+      if (field == NULL && diverged != NULL)
+        {
+          /* Nothing good to write: say so, and still report the blow-up. */
+          g_printerr ("wavebench-cli: %s not written: %s
+", p, error->message);
+          g_clear_error (&error);
+          continue;
+        }
       if (field == NULL)
         return fail (g_steal_pointer (&error));
       o.colormap = cmap_name ? forced_cmap : default_colormap (f);
@@ -638,6 +646,14 @@ cmd_run (int argc, char **argv)
 
       split_output (npys[i], "--npy", &f, &p, NULL);
       field = diverged ? wb_guard_read_last_good (guard, f, &error) : wb_sim_read_field (sim, f, &error);
+      if (field == NULL && diverged != NULL)
+        {
+          /* Nothing good to write: say so, and still report the blow-up. */
+          g_printerr ("wavebench-cli: %s not written: %s
+", p, error->message);
+          g_clear_error (&error);
+          continue;
+        }
       if (field == NULL)
         return fail (g_steal_pointer (&error));
       if (!wb_npy_write_field (field, p, &error))

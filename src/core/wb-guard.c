@@ -265,6 +265,7 @@ typedef struct
   gboolean  checked;
   cl_mem    snapshot;      /* device copy of the last good state */
   WbField  *host;          /* or its host copy */
+  gboolean  no_room;       /* the device had no memory for the copy */
 } GuardField;
 
 struct _WbGuard
@@ -320,7 +321,7 @@ add_field (WbGuard     *guard,
            const char  *where,
            GError     **error)
 {
-  GuardField f = { NULL, FALSE, NULL, NULL };
+  GuardField f = { NULL, FALSE, NULL, NULL, FALSE };
   GuardField *have;
 
   if (!wb_sim_has_field (guard->sim, name))
@@ -489,6 +490,7 @@ wb_guard_check (WbGuard  *guard,
           GuardField *f = &g_array_index (guard->fields, GuardField, i);
           WB_CL_RELEASE (f->snapshot, clReleaseMemObject);
           g_clear_pointer (&f->host, wb_field_unref);
+          f->no_room = FALSE;
         }
       guard->last_good = -1;
     }
@@ -541,12 +543,19 @@ wb_guard_check (WbGuard  *guard,
 
       if (buf != NULL)
         {
+          if (f->no_room)
+            continue;
           if (f->snapshot == NULL)
             {
               g_autofree char *what = g_strdup_printf ("last good %s", f->name);
-              f->snapshot = wb_cl_buffer_new (sim->cl, CL_MEM_READ_WRITE, n * sizeof (float), NULL, what, error);
+              /* The copy is a convenience: a run that fits without it
+               * must not fail for it. */
+              f->snapshot = wb_cl_buffer_new (sim->cl, CL_MEM_READ_WRITE, n * sizeof (float), NULL, what, NULL);
               if (f->snapshot == NULL)
-                return FALSE;
+                {
+                  f->no_room = TRUE;
+                  continue;
+                }
             }
           if (!wb_cl_check (clEnqueueCopyBuffer (sim->cl->queue, buf, f->snapshot, 0, 0,
                                                  n * sizeof (float), 0, NULL, NULL),
@@ -604,10 +613,11 @@ wb_guard_read_last_good (WbGuard     *guard,
   GuardField *f = find_field (guard, name);
   g_autoptr(WbField) field = NULL;
 
-  if (f == NULL || guard->last_good < 0)
+  if (f == NULL || guard->last_good < 0 || f->no_room)
     {
       g_set_error (error, WB_ERROR, WB_ERROR_NOT_FOUND,
-                   "no last good state of field '%s' was kept", name);
+                   "no last good state of field '%s' was kept%s", name,
+                   f != NULL && f->no_room ? " (the device had no memory for a copy)" : "");
       return NULL;
     }
   if (f->host != NULL)
