@@ -625,8 +625,7 @@ cmd_run (int argc, char **argv)
       if (field == NULL && diverged != NULL)
         {
           /* Nothing good to write: say so, and still report the blow-up. */
-          g_printerr ("wavebench-cli: %s not written: %s
-", p, error->message);
+          g_printerr ("wavebench-cli: %s not written: %s\n", p, error->message);
           g_clear_error (&error);
           continue;
         }
@@ -649,8 +648,7 @@ cmd_run (int argc, char **argv)
       if (field == NULL && diverged != NULL)
         {
           /* Nothing good to write: say so, and still report the blow-up. */
-          g_printerr ("wavebench-cli: %s not written: %s
-", p, error->message);
+          g_printerr ("wavebench-cli: %s not written: %s\n", p, error->message);
           g_clear_error (&error);
           continue;
         }
