@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "wb-application.h"
+#include "wb-migration-wizard.h"
 #include "wb-window.h"
 
 struct _WbApplication
@@ -18,6 +19,7 @@ struct _WbApplication
   char           *colormap;
   char           *kernel_dir;
   WbScript        script;
+  WbMigrationScript migrate;
   int             exit_status;
 };
 
@@ -134,9 +136,11 @@ wb_application_handle_local_options (GApplication *app,
                         || self->script.readouts || self->script.type_values
                         || self->script.probes || self->script.export_csv || self->script.export_fields
                         || self->script.seismogram_exports || self->script.seismogram_screenshots;
+  if (wb_migration_script_parse (&self->migrate, dict) >= 0)
+    return 2;
   /* A command line that names things opens its own window, even where the
    * app already runs (a remote instance would drop these options). */
-  if (self->script.active || self->preset || self->backend)
+  if (self->script.active || self->preset || self->backend || self->migrate.active)
     g_application_set_flags (app, g_application_get_flags (app) | G_APPLICATION_NON_UNIQUE);
   return -1;
 }
@@ -153,6 +157,14 @@ wb_application_activate (GApplication *app)
   if (window != NULL)
     {
       gtk_window_present (window);
+      return;
+    }
+  if (self->migrate.active)
+    {
+      WbMigrationWizard *wizard = wb_migration_wizard_new (GTK_APPLICATION (app), NULL);
+
+      gtk_window_present (GTK_WINDOW (wizard));
+      wb_migration_wizard_run_script (wizard, &self->migrate, self->backend, &self->exit_status);
       return;
     }
 
@@ -196,6 +208,17 @@ action_quit (GSimpleAction *action,
 }
 
 static void
+action_migrate (GSimpleAction *action,
+                GVariant      *param,
+                gpointer       data)
+{
+  GtkApplication *app = data;
+  WbMigrationWizard *wizard = wb_migration_wizard_new (app, gtk_application_get_active_window (app));
+
+  gtk_window_present (GTK_WINDOW (wizard));
+}
+
+static void
 action_about (GSimpleAction *action,
               GVariant      *param,
               gpointer       data)
@@ -221,11 +244,13 @@ wb_application_startup (GApplication *app)
   static const GActionEntry entries[] = {
     { "quit", action_quit },
     { "about", action_about },
+    { "migrate", action_migrate },
   };
   static const struct { const char *action; const char *accels[3]; } accels[] = {
     { "app.quit", { "<Control>q", NULL } },
     { "win.reset", { "<Control>r", NULL } },
     { "win.open-preset", { "<Control>o", NULL } },
+    { "app.migrate", { "<Control>m", NULL } },
     { "win.save-preset", { "<Control>s", NULL } },
     { "win.export", { "<Control>e", NULL } },
     { "win.screenshot", { "<Control><Shift>s", NULL } },
@@ -251,6 +276,7 @@ wb_application_finalize (GObject *object)
   g_free (self->colormap);
   g_free (self->kernel_dir);
   wb_script_clear (&self->script);
+  wb_migration_script_clear (&self->migrate);
   G_OBJECT_CLASS (wb_application_parent_class)->finalize (object);
 }
 
@@ -270,6 +296,7 @@ static void
 wb_application_init (WbApplication *self)
 {
   g_application_add_main_option_entries (G_APPLICATION (self), options);
+  wb_migration_script_add_options (G_APPLICATION (self));
   g_application_set_option_context_summary (G_APPLICATION (self),
                                             _("Run simulations live and watch their fields."));
   g_application_set_option_context_description (G_APPLICATION (self),
