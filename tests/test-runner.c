@@ -371,6 +371,9 @@ test_runner_probes (void)
   probe = g_ptr_array_index (probes, 0);
   n = probe->times->len;
   g_assert_cmpuint (n, >=, 2);     /* at least step 0 and the end */
+  /* The first sample is taken before any step. */
+  g_assert_cmpfloat (g_array_index (probe->times, double, 0), ==, 0.0);
+  g_assert_cmpfloat (g_array_index (probe->values, double, 0), ==, 102);
   g_assert_cmpuint (probe->values->len, ==, n);
   /* The last sample is at the final step: t = 10 dt, u = 2 + 100 + 10. */
   g_assert_cmpfloat (g_array_index (probe->times, double, n - 1), ==, 5.0);

@@ -101,6 +101,7 @@ struct _WbWindow
   gboolean           scripted;
   guint              rate_timer;
   guint              status_timer;
+  guint              probes_timer;
   guint64            frames_mark;
   gint64             frames_mark_time;
   double             display_fps;
@@ -526,6 +527,25 @@ on_probes_updated (WbRunner *runner,
   self->probes = wb_runner_copy_probes (runner, NULL);
   update_plot (self);
   gtk_widget_queue_draw (GTK_WIDGET (self->marker_area));
+}
+
+static gboolean
+probes_timeout (gpointer data)
+{
+  WbWindow *self = data;
+
+  self->probes_timer = 0;
+  on_probes_updated (self->runner, self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Samples arrive up to 20 times a second; redrawing the plot (cairo, text)
+ * that often costs display frames on a software renderer. */
+static void
+queue_probes (WbWindow *self)
+{
+  if (self->probes_timer == 0)
+    self->probes_timer = g_timeout_add (200, probes_timeout, self);
 }
 
 static void
@@ -1747,6 +1767,7 @@ wb_window_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->rate_timer, g_source_remove);
   g_clear_handle_id (&self->status_timer, g_source_remove);
+  g_clear_handle_id (&self->probes_timer, g_source_remove);
   g_clear_handle_id (&self->script_timer, g_source_remove);
   if (self->runner != NULL)
     {
@@ -1886,7 +1907,7 @@ wb_window_init (WbWindow *self)
   g_signal_connect (self->runner, "loaded", G_CALLBACK (on_loaded), self);
   g_signal_connect (self->runner, "failed", G_CALLBACK (on_failed), self);
   g_signal_connect (self->runner, "frame-ready", G_CALLBACK (on_frame_ready), self);
-  g_signal_connect (self->runner, "probes-updated", G_CALLBACK (on_probes_updated), self);
+  g_signal_connect_swapped (self->runner, "probes-updated", G_CALLBACK (queue_probes), self);
   g_signal_connect_swapped (self->runner, "notify::state", G_CALLBACK (update_status), self);
   g_signal_connect_swapped (self->runner, "notify::running", G_CALLBACK (update_status), self);
   g_signal_connect_swapped (self->runner, "notify::step", G_CALLBACK (queue_status), self);

@@ -83,6 +83,7 @@ struct _WbRunner
   GPtrArray    *probes;               /* WbProbe* */
   gboolean      probes_notice;
   gboolean      probes_dirty;         /* stepped since the last sample */
+  gboolean      probes_initial;       /* a new probe set owes a sample now */
 
   GSource      *notice_source;        /* the one pending idle, or NULL */
 };
@@ -319,6 +320,7 @@ wb_runner_install_locked (WbRunner *self,
   g_clear_pointer (&self->frame, wb_field_unref);
   self->frame_notice = FALSE;
   self->probes_dirty = TRUE;
+  self->probes_initial = TRUE;
   for (guint p = 0; p < self->probes->len; p++)
     {
       WbProbe *probe = g_ptr_array_index (self->probes, p);
@@ -612,6 +614,16 @@ wb_runner_worker (gpointer data)
                                rate_start + RATE_WINDOW_SECONDS * G_USEC_PER_SEC + 1000);
           else
             g_cond_wait (&self->cond, &self->lock);
+          continue;
+        }
+
+      /* A new probe (or a new sim) gets its sample at the current step
+       * before more steps: short runs still plot from their start. */
+      if (self->probes_initial)
+        {
+          self->probes_initial = FALSE;
+          wb_runner_sample_probes_locked (self);
+          last_probe = now;
           continue;
         }
 
@@ -1151,6 +1163,7 @@ wb_runner_set_probe_fields (WbRunner           *self,
         }
       self->probe_generation++;
       self->probes_dirty = TRUE;
+      self->probes_initial = TRUE;
     }
 }
 
@@ -1171,6 +1184,7 @@ wb_runner_add_probe (WbRunner *self,
       /* Bump so a sample in flight for the old set is not recorded half. */
       self->probe_generation++;
       self->probes_dirty = TRUE;
+      self->probes_initial = TRUE;
     }
   return index;
 }
