@@ -620,13 +620,11 @@ draw_colorbar (WbSeismogram *self, cairo_t *cr, PangoLayout *layout, double x, d
       cairo_fill (cr);
     }
   gdk_cairo_set_source_rgba (cr, fg);
-  g_snprintf (buf, sizeof buf, "%+.3g", range);
+  g_snprintf (buf, sizeof buf, "%+.3g %s", range, units ? units : "");
   draw_text (cr, layout, buf, x + 14, y0, 0, 0);
   draw_text (cr, layout, "0", x + 14, y0 + h / 2, 0, 0.5);
   g_snprintf (buf, sizeof buf, "%+.3g", -range);
   draw_text (cr, layout, buf, x + 14, y0 + h, 0, 1);
-  if (units && *units)
-    draw_text (cr, layout, units, x + 14, y0 + h / 2 + 10, 0, 0);
 }
 
 static void
@@ -642,6 +640,7 @@ draw_area (GtkDrawingArea *area,
   gboolean image = gtk_toggle_button_get_active (self->image_button);
   const WbTrace *first;
   double common, t_end, tscale, ticks[16], label_every;
+  int label_w, label_h;
   const char *tunit;
   char buf[128];
   GdkRGBA fg;
@@ -670,13 +669,31 @@ G_GNUC_END_IGNORE_DEPRECATIONS
   norm = g_new (double, self->shown->len);
   norms (self, norm, &common);
 
+  /* The widest trace label sets the margin it needs (time across) and
+   * how many labels fit (time down). */
+  label_w = label_h = 0;
+  for (guint k = 0; k < self->shown->len; k++)
+    {
+      g_autofree char *label = short_label (g_ptr_array_index (self->traces, g_array_index (self->shown, guint, k)));
+      int lw, lh;
+
+      pango_layout_set_text (layout, label, -1);
+      pango_layout_get_pixel_size (layout, &lw, &lh);
+      label_w = MAX (label_w, lw);
+      label_h = MAX (label_h, lh);
+    }
+  label_w = MIN (label_w, 160);
+
   g.across = gtk_toggle_button_get_active (self->across_button);
   g.n = self->shown->len;
   g.t_end = t_end;
-  g.x0 = g.across ? 56 : 64;
-  g.y0 = 22;
-  g.w = MAX (W - g.x0 - (image ? 78 : 12), 10);
-  g.h = MAX (H - g.y0 - (g.across ? 30 : 8), 10);
+  /* Time down: title, then trace labels above the traces, time ticks on
+   * the left.  Time across: title, trace labels on the left, time ticks
+   * below. */
+  g.x0 = g.across ? MAX (label_w + 12, 48) : 56;
+  g.y0 = g.across ? label_h + 8 : 2 * label_h + 10;
+  g.w = MAX (W - g.x0 - (image ? 110 : 12), 10);
+  g.h = MAX (H - g.y0 - (g.across ? label_h + 10 : 8), 10);
 
   if (image)
     draw_image (self, cr, &g, norm);
@@ -725,12 +742,12 @@ G_GNUC_END_IGNORE_DEPRECATIONS
         draw_text (cr, layout, label, g.x0 - 6, y, 1, 0.5);
     }
   if (g.across)
-    draw_text (cr, layout, tunit, g.x0 + g.w, g.y0 + g.h + 5, 1, 0);
+    draw_text (cr, layout, tunit, 4, g.y0 + g.h + 5, 0, 0);
   else
-    draw_text (cr, layout, tunit, 4, 2, 0, 0);
+    draw_text (cr, layout, tunit, 4, g.y0 - 2, 0, 1);
 
   /* Trace labels: every trace when they fit, else every k-th. */
-  label_every = MAX (1, ceil ((g.across ? 16.0 : 28.0) / geom_spacing (&g)));
+  label_every = MAX (1, ceil (((g.across ? label_h : label_w) + 6.0) / geom_spacing (&g)));
   for (guint k = 0; k < g.n; k += (guint) label_every)
     {
       g_autofree char *label = short_label (g_ptr_array_index (self->traces, g_array_index (self->shown, guint, k)));
@@ -753,10 +770,7 @@ G_GNUC_END_IGNORE_DEPRECATIONS
       g_snprintf (buf, sizeof buf, _("%s, each trace by its peak, largest %.3g %s"), q, common, units);
     else
       g_snprintf (buf, sizeof buf, _("%s, all traces by the peak %.3g %s"), q, common, units);
-    if (g.across)
-      draw_text (cr, layout, buf, g.x0, 2, 0, 0);
-    else
-      draw_text (cr, layout, buf, g.x0 + g.w, 2, 1, 0);
+    draw_text (cr, layout, buf, g.x0, 2, 0, 0);
 
     if (image)
       {
