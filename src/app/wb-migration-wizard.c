@@ -537,8 +537,8 @@ poll_scan (gpointer data)
   total = g_atomic_int_get (&self->scan->total);
   if (total > 0)
     {
-      g_autofree char *text = g_strdup_printf (_("Scanning trace headers: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT),
-                                               done, total);
+      g_autofree char *text = g_strdup_printf (_("Scanning trace headers: %u of %u"),
+                                               (guint) done, (guint) total);
       gtk_progress_bar_set_fraction (self->scan_progress, (double) done / total);
       gtk_progress_bar_set_text (self->scan_progress, text);
     }
@@ -1334,11 +1334,13 @@ on_params_changed (WbMigrationWizard *self)
   else
     {
       g_autofree char *text = NULL;
-      double gb = 4.0 * grid_value (self, GRID_NX) * grid_value (self, GRID_NY) * grid_value (self, GRID_NT) * 2 / 1e9;
+      g_autofree char *size = g_format_size ((guint64) (8.0 * grid_value (self, GRID_NX)
+                                                         * grid_value (self, GRID_NY)
+                                                         * grid_value (self, GRID_NT)));
 
-      text = g_strdup_printf (_("Output: %.0f × %.0f columns of %.0f samples (image and fold: %.3g GB in memory)"),
+      text = g_strdup_printf (_("Output: %.0f × %.0f columns of %.0f samples (image and fold: %s in memory)"),
                               grid_value (self, GRID_NX), grid_value (self, GRID_NY),
-                              grid_value (self, GRID_NT), gb);
+                              grid_value (self, GRID_NT), size);
       gtk_label_set_text (self->params_status, text);
       gtk_widget_remove_css_class (GTK_WIDGET (self->params_status), "error");
     }
@@ -1394,6 +1396,8 @@ build_device_rows (WbMigrationWizard *self)
       adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), subtitle);
       gtk_widget_set_valign (check, GTK_ALIGN_CENTER);
       gtk_check_button_set_active (GTK_CHECK_BUTTON (check), chosen != NULL && g_str_equal (chosen->id, d->id));
+      /* The automatic choice shows what it is. */
+      adw_expander_row_set_expanded (ADW_EXPANDER_ROW (row), chosen != NULL && g_str_equal (chosen->id, d->id));
       adw_expander_row_add_prefix (ADW_EXPANDER_ROW (row), check);
       g_signal_connect_swapped (check, "toggled", G_CALLBACK (on_device_toggled), self);
       gtk_label_set_xalign (GTK_LABEL (label), 0);
@@ -1540,15 +1544,15 @@ rebuild_slice (WbMigrationWizard *self)
   switch (field_axis)
     {
     case 1:
-      text = g_strdup_printf (_("Inline %" G_GSIZE_FORMAT " (y = %.1f m)"), index,
+      text = g_strdup_printf (_("Inline %u (y = %.1f m)"), (guint) index,
                               self->shown->origin[1] + index * self->shown->spacing[1]);
       break;
     case 0:
-      text = g_strdup_printf (_("Crossline %" G_GSIZE_FORMAT " (x = %.1f m)"), index,
+      text = g_strdup_printf (_("Crossline %u (x = %.1f m)"), (guint) index,
                               self->shown->origin[0] + index * self->shown->spacing[0]);
       break;
     default:
-      text = g_strdup_printf (_("Time slice %" G_GSIZE_FORMAT " (t = %.3f s)"), index,
+      text = g_strdup_printf (_("Time slice %u (t = %.3f s)"), (guint) index,
                               self->shown->origin[2] + index * self->shown->spacing[2]);
       break;
     }
@@ -2271,6 +2275,7 @@ static const GOptionEntry script_options[] = {
   { "wizard-export-image", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Scripted: export the migrated image (.npy, .sgy or .png)"), N_("PATH") },
   { "wizard-export-fold", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Scripted: export the fold (.npy, .sgy or .png)"), N_("PATH") },
   { "wizard-screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Scripted: save the wizard's run page as PNG at the end"), N_("PATH") },
+  { "wizard-page-screenshots", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Scripted: save each page before the run as PREFIX-PAGE.png"), N_("PREFIX") },
   { NULL }
 };
 
@@ -2291,6 +2296,7 @@ wb_migration_script_parse (WbMigrationScript *script,
   g_variant_dict_lookup (dict, "wizard-export-image", "^ay", &script->export_image);
   g_variant_dict_lookup (dict, "wizard-export-fold", "^ay", &script->export_fold);
   g_variant_dict_lookup (dict, "wizard-screenshot", "^ay", &script->screenshot);
+  g_variant_dict_lookup (dict, "wizard-page-screenshots", "^ay", &script->page_screenshots);
   if (script->synthetic && script->segy)
     {
       g_printerr (_("--migrate-synthetic and --migrate-segy exclude each other\n"));
@@ -2298,7 +2304,7 @@ wb_migration_script_parse (WbMigrationScript *script,
     }
   script->active = script->synthetic || script->segy != NULL;
   if (!script->active && (script->settings || script->save_synthetic || script->export_image
-                          || script->export_fold || script->screenshot))
+                          || script->export_fold || script->screenshot || script->page_screenshots))
     {
       g_printerr (_("The --wizard-* options need --migrate-synthetic or --migrate-segy\n"));
       return 2;
@@ -2315,6 +2321,7 @@ wb_migration_script_clear (WbMigrationScript *script)
   g_clear_pointer (&script->export_image, g_free);
   g_clear_pointer (&script->export_fold, g_free);
   g_clear_pointer (&script->screenshot, g_free);
+  g_clear_pointer (&script->page_screenshots, g_free);
   script->active = script->synthetic = FALSE;
 }
 
@@ -2505,6 +2512,39 @@ script_screenshot (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* With --wizard-page-screenshots: saves the page shown, then moves on (the
+ * run starts from the last page). */
+static gboolean
+script_page_step (gpointer data)
+{
+  WbMigrationWizard *self = data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  guint page = current_page (self), w = 0, h = 0;
+
+  if (self->exit_status == NULL)
+    return G_SOURCE_REMOVE;
+  path = g_strdup_printf ("%s-%s.png", self->script.page_screenshots, page_names[page]);
+  if (!save_window_png (GTK_WIDGET (self), path, &w, &h, &error))
+    goto fail;
+  script_say (self, "page screenshot %s %ux%u", path, w, h);
+  if (page + 1 == N_PAGES - 1)
+    {
+      if (!go_next (self, &error))
+        goto fail;
+      start_run (self);
+      return G_SOURCE_REMOVE;
+    }
+  if (!go_next (self, &error))
+    goto fail;
+  return G_SOURCE_CONTINUE;
+
+fail:
+  show_message (self, error->message, TRUE);
+  script_finish (self, 1);
+  return G_SOURCE_REMOVE;
+}
+
 /* The next step of a scripted run: after the data loaded, walk the pages;
  * after the run, export and take the screenshot. */
 static void
@@ -2552,6 +2592,13 @@ script_continue (WbMigrationWizard *self)
           if (!save_synthetic (self, self->script.save_synthetic, &error))
             goto fail;
           script_say (self, "migrate saved synthetic %s", self->script.save_synthetic);
+        }
+      if (self->script.page_screenshots != NULL)
+        {
+          /* Page by page, each drawn before it is captured. */
+          gtk_stack_set_transition_type (self->stack, GTK_STACK_TRANSITION_TYPE_NONE);
+          g_timeout_add_full (G_PRIORITY_LOW, 400, script_page_step, g_object_ref (self), g_object_unref);
+          return;
         }
       while (current_page (self) < N_PAGES - 1)
         if (!go_next (self, &error))

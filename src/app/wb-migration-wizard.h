@@ -22,6 +22,7 @@ typedef struct
   char     *export_image;     /* .npy, .sgy or .png (PNG: PREFIX-inline.png ...) */
   char     *export_fold;
   char     *screenshot;       /* the window on the run page, at the end */
+  char     *page_screenshots; /* PREFIX: each page before the run, PREFIX-PAGE.png */
 } WbMigrationScript;
 
 /* Adds the scripted options to @app's command line. */
