@@ -53,6 +53,7 @@ struct _WbSeismogram
   gboolean          has_traces;
   gboolean          updating;
   guint64           draws;            /* paints of the area, for scripts */
+  guint             live_reads;       /* reads that brought new samples */
 
   /* Scripted mode */
   GStrv             script_shots;
@@ -297,7 +298,13 @@ read_done (GObject      *source,
   else
     self->in_flight = FALSE;
   if (traces != NULL)
-    set_traces (self, traces);
+    {
+      if (traces->len > 0 && (self->traces == NULL || self->traces->len == 0
+                              || ((WbTrace *) g_ptr_array_index (traces, 0))->n
+                                 != ((WbTrace *) g_ptr_array_index (self->traces, 0))->n))
+        self->live_reads++;
+      set_traces (self, traces);
+    }
   else if (error != NULL && !g_error_matches (error, WB_ERROR, WB_ERROR_CANCELLED))
     g_debug ("reading the traces: %s", error->message);
   maybe_read (self);
@@ -833,6 +840,17 @@ wb_seismogram_has_traces (WbSeismogram *self)
   return self->has_traces;
 }
 
+void
+wb_seismogram_present (WbSeismogram *self)
+{
+  GtkWidget *stack;
+
+  g_return_if_fail (WB_IS_SEISMOGRAM (self));
+  stack = gtk_widget_get_parent (GTK_WIDGET (self));
+  if (GTK_IS_STACK (stack))
+    gtk_stack_set_visible_child (GTK_STACK (stack), GTK_WIDGET (self));
+}
+
 /* --- exports from the UI -------------------------------------------------- */
 
 typedef struct
@@ -1081,7 +1099,6 @@ script_after_paint (GdkFrameClock *clock,
 static void
 script_next_shot (WbSeismogram *self)
 {
-  GtkWidget *stack = gtk_widget_get_parent (GTK_WIDGET (self));
   GdkFrameClock *clock;
   const char *spec;
 
@@ -1103,8 +1120,7 @@ script_next_shot (WbSeismogram *self)
       script_next_shot (self);
       return;
     }
-  if (GTK_IS_STACK (stack))
-    gtk_stack_set_visible_child (GTK_STACK (stack), GTK_WIDGET (self));
+  wb_seismogram_present (self);
   clock = gtk_widget_get_frame_clock (GTK_WIDGET (gtk_widget_get_root (GTK_WIDGET (self))));
   if (clock == NULL)
     {
@@ -1137,6 +1153,7 @@ script_read_done (GObject      *source,
       return;
     }
   set_traces (self, traces);
+  script_say ("live reads %u", self->live_reads);
   script_say ("read %u traces of %u samples", traces->len, max_samples (traces));
   for (guint i = 0; exports && exports[i]; i++)
     {

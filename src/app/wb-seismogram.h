@@ -46,6 +46,8 @@ void              wb_seismogram_set_gain     (WbSeismogram     *self,
 void              wb_seismogram_set_norm     (WbSeismogram     *self,
                                               WbSeismogramNorm  norm);
 gboolean          wb_seismogram_has_traces   (WbSeismogram     *self);
+/* Shows the seismogram's page (when attached). */
+void              wb_seismogram_present      (WbSeismogram     *self);
 
 /* Scripted mode (tests, documentation): reads the traces afresh, writes
  * each of @exports (.csv or .npy by suffix), then shows the seismogram

@@ -1737,6 +1737,10 @@ wb_window_run_script (WbWindow *self,
   self->script_phase = SCRIPT_WAIT_LOAD;
   self->script_deadline = g_get_monotonic_time () + 300 * G_USEC_PER_SEC;
   self->script_timer = g_timeout_add (20, script_tick, self);
+  /* Seismogram screenshots: show its page from the start, so its live
+   * reads run during the steps as they do for a user watching. */
+  if (self->seismogram != NULL && self->script.seismogram_screenshots != NULL)
+    wb_seismogram_present (self->seismogram);
 }
 
 /* --- GObject ------------------------------------------------------------ */
