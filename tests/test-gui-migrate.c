@@ -97,14 +97,15 @@ static const char * const settings[] = {
 
 static void
 engine_params (WbPstmParams *p,
-               WbPstmInput  *input)
+               WbPstmInput  *input,
+               guint         tile)
 {
   g_autoptr(GError) error = NULL;
 
   wb_pstm_params_init (p);
   g_assert_true (wb_pstm_params_auto_grid (p, input, 0, 0, &error));
   g_assert_no_error (error);
-  p->tile_nx = p->tile_ny = 5;
+  p->tile_nx = p->tile_ny = tile;
   p->aperture_max = 500;
   p->taper = 0.2;
   p->spreading = TRUE;
@@ -134,8 +135,10 @@ engine_velocity (void)
 
 /* Migrates @input on @backend with engine_params (); returns the job run. */
 static WbPstmJob *
-engine_migrate (WbPstmInput *input,
-                const char  *backend)
+engine_migrate_tiles (WbPstmInput *input,
+                      const char  *backend,
+                      guint        tile,
+                      guint        n_tiles)
 {
   g_autoptr(GPtrArray) all = wb_device_list (NULL);
   g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func ((GDestroyNotify) wb_device_unref);
@@ -146,14 +149,21 @@ engine_migrate (WbPstmInput *input,
 
   g_ptr_array_add (devices, wb_device_lookup (all, backend, NULL, &error));
   g_assert_no_error (error);
-  engine_params (&p, input);
+  engine_params (&p, input, tile);
   job = wb_pstm_job_new (input, &p, velocity, devices, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (wb_pstm_job_run (job, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (wb_pstm_job_n_tiles (job), ==, 9);
+  g_assert_cmpuint (wb_pstm_job_n_tiles (job), ==, n_tiles);
   wb_pstm_params_clear (&p);
   return job;
+}
+
+static WbPstmJob *
+engine_migrate (WbPstmInput *input,
+                const char  *backend)
+{
+  return engine_migrate_tiles (input, backend, 5, 9);
 }
 
 /* The GUI and the engine run the same code on the same inputs with the
@@ -347,6 +357,73 @@ test_segy (void)
   g_assert_cmpuint (differ, ==, 0);
 }
 
+/* Pause after a few tiles, Cancel while paused, then Resume: the wizard
+ * keeps the tiles done, computes only the others, and the image is the one
+ * an uninterrupted run gives. */
+static void
+test_interrupt (void)
+{
+  g_autofree char *sgy = g_strdup_printf ("%s/synthetic-interrupt.sgy", tmp);
+  g_autofree char *image_path = g_strdup_printf ("%s/image-interrupt.npy", tmp);
+  g_autofree char *shot = g_strdup_printf ("%s/run-page-interrupt.png", tmp);
+  g_autofree char *paused = g_strdup_printf ("%s/run-page-interrupt-paused.png", tmp);
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_auto(AppRun) run = { 0 };
+  g_autoptr(WbPstmInput) input = NULL;
+  g_autoptr(WbPstmJob) job = NULL;
+  g_autoptr(WbField) image = NULL;
+  const char *done;
+  guint computed = 0;
+
+  g_ptr_array_add (args, "--migrate-synthetic");
+  g_ptr_array_add (args, "--backend");
+  g_ptr_array_add (args, "reference");
+  for (guint i = 0; settings[i]; i++)
+    if (!g_str_has_prefix (settings[i], "tile-") && !g_str_has_prefix (settings[i], "synth-midpoints"))
+      {
+        g_ptr_array_add (args, "--wizard-set");
+        g_ptr_array_add (args, (char *) settings[i]);
+      }
+  /* 49 tiles of 3 x 3 columns over 21 x 21 (about 6 s on the reference
+   * backend here): the main loop, sharing two cores with the workers and
+   * a software renderer, sees its first progress after 3 or 4 tiles (8
+   * when there were 25), and pauses there, so most tiles are left for
+   * after the Resume. */
+  g_ptr_array_add (args, "--wizard-set");
+  g_ptr_array_add (args, "synth-midpoints=21");
+  g_ptr_array_add (args, "--wizard-set");
+  g_ptr_array_add (args, "tile-nx=3");
+  g_ptr_array_add (args, "--wizard-set");
+  g_ptr_array_add (args, "tile-ny=3");
+  g_ptr_array_add (args, "--wizard-interrupt");
+  g_ptr_array_add (args, "2");
+  g_ptr_array_add (args, "--wizard-save-synthetic");
+  g_ptr_array_add (args, sgy);
+  g_ptr_array_add (args, "--wizard-export-image");
+  g_ptr_array_add (args, image_path);
+  g_ptr_array_add (args, "--wizard-screenshot");
+  g_ptr_array_add (args, shot);
+  g_ptr_array_add (args, NULL);
+  run_app (&run, (const char * const *) args->pdata);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_true (has_line (run.out, "migrate planned tiles=49"));
+  g_assert_true (has_line (run.out, "migrate pause pressed tiles-done="));
+  g_assert_true (has_line (run.out, "migrate cancelled tiles-done="));
+  g_assert_true (has_line (run.out, "migrate resume pressed"));
+  done = strstr (run.out, "wavebench: migrate done tiles=49 computed=");
+  g_assert_nonnull (done);
+  computed = atoi (done + strlen ("wavebench: migrate done tiles=49 computed="));
+  /* The second run computed only the tiles the first left. */
+  g_assert_cmpuint (computed, >=, 1);
+  g_assert_cmpuint (computed, <, 49);
+
+  input = engine_input (sgy);
+  job = engine_migrate_tiles (input, "reference", 3, 49);
+  image = wb_pstm_job_get_image (job);
+  assert_same_field (image, image_path);
+  g_assert_true (g_file_test (paused, G_FILE_TEST_EXISTS));
+}
+
 /* Refusals come back as messages and exit status 2, never a crash. */
 static void
 test_refusals (void)
@@ -407,6 +484,7 @@ main (int argc, char **argv)
     g_test_add_data_func ("/wavebench/gui-migrate/synthetic/opencl", opencl_id, test_synthetic);
   g_test_add_func ("/wavebench/gui-migrate/segy", test_segy);
   g_test_add_func ("/wavebench/gui-migrate/refusals", test_refusals);
+  g_test_add_func ("/wavebench/gui-migrate/interrupt", test_interrupt);
 
   status = g_test_run ();
   if (g_getenv ("WB_KEEP_SCREENSHOTS") == NULL)

@@ -173,6 +173,8 @@ struct _WbMigrationWizard
   WbMigrationScript    script;
   char                *script_backend;
   int                 *exit_status;
+  gboolean             script_interrupted;
+  gboolean             script_resumed;
 };
 
 G_DEFINE_FINAL_TYPE (WbMigrationWizard, wb_migration_wizard, ADW_TYPE_WINDOW)
@@ -184,6 +186,8 @@ static void script_continue (WbMigrationWizard *self);
 static void script_finish (WbMigrationWizard *self, int status);
 static void refresh_image (WbMigrationWizard *self, gboolean all);
 static void discard_run (WbMigrationWizard *self);
+static gboolean save_window_png (GtkWidget *widget, const char *path, guint *width,
+                                 guint *height, GError **error);
 
 static void
 script_say (WbMigrationWizard *self,
@@ -937,10 +941,6 @@ draw_map (GtkDrawingArea *area,
 
   /* At most about 30000 traces drawn: enough to see the layout. */
   stride = MAX (1, g->n_traces / 30000);
-  cairo_set_source_rgba (cr, 0.55, 0.55, 0.55, 0.9);
-  for (gsize i = 0; i < g->n_traces; i += stride)
-    cairo_rectangle (cr, MAP_X (0.5 * (g->sx[i] + g->rx[i])) - 1, MAP_Y (0.5 * (g->sy[i] + g->ry[i])) - 1, 2, 2);
-  cairo_fill (cr);
   cairo_set_source_rgba (cr, 0.11, 0.44, 0.85, 0.8);
   for (gsize i = 0; i < g->n_traces; i += stride)
     cairo_rectangle (cr, MAP_X (g->rx[i]) - 1.5, MAP_Y (g->ry[i]) - 1.5, 3, 3);
@@ -951,6 +951,11 @@ draw_map (GtkDrawingArea *area,
       cairo_new_sub_path (cr);
       cairo_arc (cr, MAP_X (g->sx[i]), MAP_Y (g->sy[i]), 1.8, 0, 2 * G_PI);
     }
+  cairo_fill (cr);
+  /* Midpoints last: they decide which traces each tile gathers. */
+  cairo_set_source_rgba (cr, 0.35, 0.35, 0.35, 0.9);
+  for (gsize i = 0; i < g->n_traces; i += stride)
+    cairo_rectangle (cr, MAP_X (0.5 * (g->sx[i] + g->rx[i])) - 1, MAP_Y (0.5 * (g->sy[i] + g->ry[i])) - 1, 2, 2);
   cairo_fill (cr);
 
   /* The output grid (its bins' centres span it). */
@@ -973,7 +978,7 @@ draw_map (GtkDrawingArea *area,
   /* Legend */
   {
     static const double colours[4][3] = { { 0.88, 0.11, 0.14 }, { 0.11, 0.44, 0.85 },
-                                          { 0.55, 0.55, 0.55 }, { 0.2, 0.75, 0.4 } };
+                                          { 0.35, 0.35, 0.35 }, { 0.2, 0.75, 0.4 } };
     const char *names[4] = { _("Sources"), _("Receivers"), _("Midpoints"), _("Output grid") };
     double x = margin, y = height - 22;
 
@@ -1468,7 +1473,7 @@ set_run_buttons (WbMigrationWizard *self)
         all_done &= done;
       }
   gtk_widget_set_sensitive (GTK_WIDGET (self->start_button), run != NULL && !running && !all_done);
-  gtk_button_set_label (self->start_button, some_done && !all_done ? _("_Resume") : _("_Start"));
+  gtk_button_set_label (self->start_button, some_done && !all_done && !running ? _("_Resume") : _("_Start"));
   gtk_widget_set_sensitive (GTK_WIDGET (self->pause_button), running);
   gtk_button_set_label (self->pause_button, self->paused ? _("_Continue") : _("_Pause"));
   gtk_widget_set_sensitive (GTK_WIDGET (self->cancel_button), running);
@@ -1618,7 +1623,7 @@ draw_tiles (GtkDrawingArea *area,
   WbMigrationWizard *self = data;
   GtkWidget *widget = GTK_WIDGET (area);
   Run *run = self->run;
-  const double legend = 28, margin = 6;
+  const double legend = 50, margin = 6;
   double nx, ny, scale, ox, oy;
   const char *names[5] = { _("Pending"), _("Running"), _("Done"), _("Resumed"), _("Failed") };
 
@@ -1659,7 +1664,7 @@ draw_tiles (GtkDrawingArea *area,
     }
 
   {
-    double x = margin, y = height - legend + 6;
+    double x = margin, y = height - legend + 4;
 
     for (int k = 0; k < 5; k++)
       {
@@ -1667,6 +1672,12 @@ draw_tiles (GtkDrawingArea *area,
         int w, h;
 
         pango_layout_get_pixel_size (layout, &w, &h);
+        /* Two lines where one is too narrow (longer words in German). */
+        if (x > margin && x + 14 + w > width - margin)
+          {
+            x = margin;
+            y += h + 4;
+          }
         cairo_set_source_rgb (cr, tile_colours[k][0], tile_colours[k][1], tile_colours[k][2]);
         cairo_rectangle (cr, x, y + h / 2.0 - 5, 10, 10);
         cairo_fill (cr);
@@ -1726,6 +1737,33 @@ refresh_image (WbMigrationWizard *self,
     rebuild_slice (self);
 }
 
+static void on_pause_clicked (WbMigrationWizard *self);
+static void start_run (WbMigrationWizard *self);
+static void on_cancel_clicked (WbMigrationWizard *self);
+
+static gboolean
+script_cancel (gpointer data)
+{
+  WbMigrationWizard *self = data;
+
+  /* The paused run page (tiles of every state, the image so far). */
+  if (self->script.screenshot != NULL && g_str_has_suffix (self->script.screenshot, ".png"))
+    {
+      g_autofree char *base = g_strndup (self->script.screenshot, strlen (self->script.screenshot) - 4);
+      g_autofree char *path = g_strconcat (base, "-paused.png", NULL);
+      g_autoptr(GError) error = NULL;
+      guint w = 0, h = 0;
+
+      if (save_window_png (GTK_WIDGET (self), path, &w, &h, &error))
+        script_say (self, "paused run page screenshot %s %ux%u", path, w, h);
+      else
+        script_say (self, "paused run page screenshot failed: %s", error->message);
+    }
+  script_say (self, "migrate cancel pressed");
+  on_cancel_clicked (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 show_progress (WbMigrationWizard    *self,
                const WbPstmProgress *p,
@@ -1749,6 +1787,17 @@ show_progress (WbMigrationWizard    *self,
   if (p->kind == WB_PSTM_EVENT_TILE_DONE || p->kind == WB_PSTM_EVENT_TILE_RESUMED)
     refresh_image (self, FALSE);
   gtk_widget_queue_draw (GTK_WIDGET (self->tiles_area));
+
+  /* --wizard-interrupt N: Pause once N tiles are done, then Cancel while
+   * paused (the workers must notice), then Resume (in run_finished). */
+  if (self->scripted && self->script.interrupt_after > 0 && !self->script_interrupted
+      && p->tiles_done >= self->script.interrupt_after)
+    {
+      self->script_interrupted = TRUE;
+      on_pause_clicked (self);
+      script_say (self, "migrate pause pressed tiles-done=%u", p->tiles_done);
+      g_timeout_add_full (G_PRIORITY_DEFAULT, 300, script_cancel, g_object_ref (self), g_object_unref);
+    }
 }
 
 static gboolean
@@ -1791,7 +1840,7 @@ run_progress_cb (const WbPstmProgress *p,
   if (!run->idle_pending)
     {
       run->idle_pending = TRUE;
-      g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, run_progress_idle, run_ref (run),
+      g_idle_add_full (G_PRIORITY_DEFAULT, run_progress_idle, run_ref (run),
                        (GDestroyNotify) run_unref);
     }
   g_mutex_unlock (&run->lock);
@@ -1868,6 +1917,13 @@ run_finished (WbMigrationWizard *self,
     {
       if (ok)
         script_continue (self);
+      else if (self->script_interrupted && !self->script_resumed
+               && g_error_matches (error, WB_ERROR, WB_ERROR_CANCELLED))
+        {
+          self->script_resumed = TRUE;
+          script_say (self, "migrate resume pressed");
+          start_run (self);
+        }
       else
         script_finish (self, 1);
     }
@@ -1896,7 +1952,7 @@ run_thread (gpointer data)
   run->error = error;
   g_mutex_unlock (&run->lock);
   /* Hands this thread's reference to the main loop. */
-  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, run_finished_idle, run, (GDestroyNotify) run_unref);
+  g_idle_add_full (G_PRIORITY_DEFAULT, run_finished_idle, run, (GDestroyNotify) run_unref);
   return NULL;
 }
 
@@ -2275,6 +2331,7 @@ static const GOptionEntry script_options[] = {
   { "wizard-export-image", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Scripted: export the migrated image (.npy, .sgy or .png)"), N_("PATH") },
   { "wizard-export-fold", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Scripted: export the fold (.npy, .sgy or .png)"), N_("PATH") },
   { "wizard-screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Scripted: save the wizard's run page as PNG at the end"), N_("PATH") },
+  { "wizard-interrupt", 0, 0, G_OPTION_ARG_INT, NULL, N_("Scripted: pause once N tiles are done, cancel, then resume"), N_("N") },
   { "wizard-page-screenshots", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Scripted: save each page before the run as PREFIX-PAGE.png"), N_("PREFIX") },
   { NULL }
 };
@@ -2297,6 +2354,15 @@ wb_migration_script_parse (WbMigrationScript *script,
   g_variant_dict_lookup (dict, "wizard-export-fold", "^ay", &script->export_fold);
   g_variant_dict_lookup (dict, "wizard-screenshot", "^ay", &script->screenshot);
   g_variant_dict_lookup (dict, "wizard-page-screenshots", "^ay", &script->page_screenshots);
+  {
+    gint32 n = 0;
+    if (g_variant_dict_lookup (dict, "wizard-interrupt", "i", &n) && n < 1)
+      {
+        g_printerr (_("--wizard-interrupt must be 1 or more\n"));
+        return 2;
+      }
+    script->interrupt_after = n;
+  }
   if (script->synthetic && script->segy)
     {
       g_printerr (_("--migrate-synthetic and --migrate-segy exclude each other\n"));
@@ -2304,7 +2370,8 @@ wb_migration_script_parse (WbMigrationScript *script,
     }
   script->active = script->synthetic || script->segy != NULL;
   if (!script->active && (script->settings || script->save_synthetic || script->export_image
-                          || script->export_fold || script->screenshot || script->page_screenshots))
+                          || script->export_fold || script->screenshot || script->page_screenshots
+                          || script->interrupt_after))
     {
       g_printerr (_("The --wizard-* options need --migrate-synthetic or --migrate-segy\n"));
       return 2;
@@ -2512,6 +2579,18 @@ script_screenshot (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Start, once the run page has been shown (as a user would press it), so
+ * that its first layout does not delay the first progress updates. */
+static gboolean
+script_start (gpointer data)
+{
+  WbMigrationWizard *self = data;
+
+  if (self->exit_status != NULL)
+    start_run (self);
+  return G_SOURCE_REMOVE;
+}
+
 /* With --wizard-page-screenshots: saves the page shown, then moves on (the
  * run starts from the last page). */
 static gboolean
@@ -2532,7 +2611,7 @@ script_page_step (gpointer data)
     {
       if (!go_next (self, &error))
         goto fail;
-      start_run (self);
+      g_timeout_add_full (G_PRIORITY_DEFAULT, 300, script_start, g_object_ref (self), g_object_unref);
       return G_SOURCE_REMOVE;
     }
   if (!go_next (self, &error))
@@ -2603,7 +2682,7 @@ script_continue (WbMigrationWizard *self)
       while (current_page (self) < N_PAGES - 1)
         if (!go_next (self, &error))
           goto fail;
-      start_run (self);
+      g_timeout_add_full (G_PRIORITY_DEFAULT, 300, script_start, g_object_ref (self), g_object_unref);
     }
   return;
 
