@@ -49,6 +49,7 @@ struct _WbRunner
   char         *load_kernel_dir;
   WbSim        *load_sim;
   gboolean      load_pending;
+  gboolean      loading;              /* the worker is building a sim */
   gboolean      unload_pending;
   gboolean      running;
   guint64       steps_requested;
@@ -487,6 +488,7 @@ wb_runner_worker (gpointer data)
           guint gen = self->generation;
 
           self->load_pending = FALSE;
+          self->loading = TRUE;
           if (sim == NULL)
             {
               /* Drop the old simulation first: the new one may need its memory. */
@@ -509,6 +511,7 @@ wb_runner_worker (gpointer data)
                 }
               g_mutex_lock (&self->lock);
             }
+          self->loading = FALSE;
           if (gen != self->generation)
             {
               g_clear_pointer (&guard, wb_guard_free);
@@ -986,8 +989,10 @@ wb_runner_step (WbRunner *self,
 
   LOCKED (self)
     {
-      /* Steps asked for while a load is pending apply to the new sim. */
-      if ((self->sim != NULL || self->load_pending) && self->state != WB_RUNNER_FAILED)
+      /* Steps asked for while a load is pending or being built apply to
+       * the new sim (the worker may have taken the load already). */
+      if ((self->sim != NULL && self->state != WB_RUNNER_FAILED)
+          || self->load_pending || self->loading)
         {
           self->steps_requested += n_steps;
           if (n_steps > 0 && self->state == WB_RUNNER_IDLE)
