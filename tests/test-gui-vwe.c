@@ -286,12 +286,12 @@ count_pixels (const WbImage *image, guint *red, guint *blue, guint *dark)
 }
 
 static WbImage *
-check_screenshot (const char *out, const char *path, const char *mode)
+check_screenshot (const char *out, const char *path, const char *mode, const char *time)
 {
   g_autofree char *prefix = g_strdup_printf ("seismogram screenshot %s ", path);
   const char *line = find_line (out, prefix);
   g_autoptr(GError) error = NULL;
-  g_autofree char *want_mode = g_strdup_printf (" mode=%s traces=3\n", mode);
+  g_autofree char *want_mode = g_strdup_printf (" mode=%s time=%s traces=3\n", mode, time);
   WbImage *image;
   guint w = 0, h = 0;
 
@@ -318,13 +318,18 @@ test_gui_seismogram (gconstpointer data)
   g_autofree char *cli_csv = g_strdup_printf ("%s/cli-%s.csv", tmp, tag);
   g_autofree char *wiggle = g_strdup_printf ("%s/seismogram-wiggle-%s.png", tmp, tag);
   g_autofree char *image_png = g_strdup_printf ("%s/seismogram-image-%s.png", tmp, tag);
+  g_autofree char *wiggle_down = g_strdup_printf ("%s/seismogram-wiggle-down-%s.png", tmp, tag);
+  g_autofree char *image_down = g_strdup_printf ("%s/seismogram-image-down-%s.png", tmp, tag);
   g_autofree char *wiggle_arg = g_strdup_printf ("wiggle:%s", wiggle);
   g_autofree char *image_arg = g_strdup_printf ("image:%s", image_png);
+  g_autofree char *wiggle_down_arg = g_strdup_printf ("wiggle-down:%s", wiggle_down);
+  g_autofree char *image_down_arg = g_strdup_printf ("image-down:%s", image_down);
   g_autofree char *steps = g_strdup_printf ("%d", RUN_STEPS);
   const char *args[] = { "--preset", preset_path, "--backend", backend, "--run-steps", steps,
                          "--readout", "center",
                          "--export-seismogram", csv, "--export-seismogram", npy,
                          "--seismogram-screenshot", wiggle_arg, "--seismogram-screenshot", image_arg,
+                         "--seismogram-screenshot", wiggle_down_arg, "--seismogram-screenshot", image_down_arg,
                          NULL };
   g_auto(AppRun) run = { 0 };
   g_autoptr(GError) error = NULL;
@@ -418,16 +423,23 @@ test_gui_seismogram (gconstpointer data)
   /* Screenshots: wiggles are dark strokes and fills on the light panel;
    * the image shows both signs of the diverging map.  Each mode's look is
    * missing from the other. */
-  wimg = check_screenshot (run.out, wiggle, "wiggle");
-  iimg = check_screenshot (run.out, image_png, "image");
-  count_pixels (wimg, &red, &blue, &dark);
-  g_test_message ("wiggle: %u red, %u blue, %u dark pixels", red, blue, dark);
-  g_assert_cmpuint (dark, >, 1000);
-  g_assert_cmpuint (red + blue, <, 50);
-  count_pixels (iimg, &red, &blue, &dark);
-  g_test_message ("image: %u red, %u blue, %u dark pixels", red, blue, dark);
-  g_assert_cmpuint (red, >, 300);
-  g_assert_cmpuint (blue, >, 300);
+  for (guint down = 0; down < 2; down++)
+    {
+      wimg = check_screenshot (run.out, down ? wiggle_down : wiggle, "wiggle", down ? "down" : "across");
+      iimg = check_screenshot (run.out, down ? image_down : image_png, "image", down ? "down" : "across");
+      count_pixels (wimg, &red, &blue, &dark);
+      g_test_message ("wiggle, time %s: %u red, %u blue, %u dark pixels", down ? "down" : "across",
+                      red, blue, dark);
+      g_assert_cmpuint (dark, >, 1000);
+      g_assert_cmpuint (red + blue, <, 50);
+      count_pixels (iimg, &red, &blue, &dark);
+      g_test_message ("image, time %s: %u red, %u blue, %u dark pixels", down ? "down" : "across",
+                      red, blue, dark);
+      g_assert_cmpuint (red, >, 300);
+      g_assert_cmpuint (blue, >, 300);
+      g_clear_pointer (&wimg, wb_image_free);
+      g_clear_pointer (&iimg, wb_image_free);
+    }
 }
 
 /* A solver without sensors: nothing to export, said plainly, and the

@@ -40,7 +40,7 @@ static const GOptionEntry options[] = {
   { "export-csv", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Scripted: save the probes as CSV after the steps"), N_("PATH") },
   { "export-field", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, N_("Scripted: save a field as .npy or .png after the steps"), N_("NAME:PATH") },
   { "export-seismogram", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL, N_("Scripted: save the sensor traces as .csv or .npy after the steps"), N_("PATH") },
-  { "seismogram-screenshot", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, N_("Scripted: save the seismogram in a mode (wiggle or image) as PNG"), N_("MODE:PATH") },
+  { "seismogram-screenshot", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, N_("Scripted: save the seismogram as PNG in a mode: wiggle, image, wiggle-down or image-down"), N_("MODE:PATH") },
   { "benchmark", 0, 0, G_OPTION_ARG_DOUBLE, NULL, N_("Scripted: run freely this many seconds and print steps/s and frames/s"), N_("SECONDS") },
   { "no-live-view", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Scripted: benchmark with the display off"), NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },

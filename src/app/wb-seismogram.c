@@ -22,6 +22,8 @@
  * that a high gain shows weak arrivals without painting over the panel. */
 #define WIGGLE_PEAK 0.8
 #define WIGGLE_CLIP 1.5
+/* Pixels between neighbouring wiggles at least (fewer traces drawn). */
+#define WIGGLE_MIN_SPACING 5.0
 
 struct _WbSeismogram
 {
@@ -470,17 +472,20 @@ draw_wiggles (WbSeismogram *self, cairo_t *cr, const Geom *g, const double *norm
               const GdkRGBA *fg)
 {
   double spacing = geom_spacing (g), gain = gtk_spin_button_get_value (self->gain_spin);
-  double clip = WIGGLE_CLIP * spacing;
+  /* Wiggles closer than a few pixels merge into a solid block: draw every
+   * k-th trace, at its own place, with the room of k traces. */
+  guint every = (guint) MAX (1, ceil (WIGGLE_MIN_SPACING / spacing));
+  double room = every * spacing, clip = WIGGLE_CLIP * room;
   /* Positive amplitudes deflect right (time down) or up (time across). */
   double sign = g->across ? -1 : 1;
 
   cairo_save (cr);
   cairo_rectangle (cr, g->x0, g->y0, g->w, g->h);
   cairo_clip (cr);
-  for (guint k = 0; k < self->shown->len; k++)
+  for (guint k = every / 2; k < self->shown->len; k += every)
     {
       WbTrace *tr = g_ptr_array_index (self->traces, g_array_index (self->shown, guint, k));
-      double base = (k + 0.5) * spacing, scale = sign * gain * WIGGLE_PEAK * spacing / norm[k];
+      double base = (k + 0.5) * spacing, scale = sign * gain * WIGGLE_PEAK * room / norm[k];
       double x, y;
 
       if (tr->n == 0)
@@ -1084,8 +1089,9 @@ script_after_paint (GdkFrameClock *clock,
 
   image = capture (GTK_WIDGET (self), &error);
   if (image != NULL && wb_png_write (image, path, &error))
-    script_say ("screenshot %s %ux%u mode=%s traces=%u", path, image->width, image->height,
+    script_say ("screenshot %s %ux%u mode=%s time=%s traces=%u", path, image->width, image->height,
                 wb_seismogram_get_mode (self) == WB_SEISMOGRAM_IMAGE ? "image" : "wiggle",
+                gtk_toggle_button_get_active (self->across_button) ? "across" : "down",
                 self->shown->len);
   else
     {
@@ -1108,13 +1114,16 @@ script_next_shot (WbSeismogram *self)
       return;
     }
   spec = self->script_shots[self->script_shot];
-  if (g_str_has_prefix (spec, "wiggle:"))
+  /* MODE[-down]:PATH, time across unless "-down". */
+  gtk_toggle_button_set_active (self->across_button,
+                                !g_str_has_prefix (spec, "wiggle-down:") && !g_str_has_prefix (spec, "image-down:"));
+  if (g_str_has_prefix (spec, "wiggle:") || g_str_has_prefix (spec, "wiggle-down:"))
     wb_seismogram_set_mode (self, WB_SEISMOGRAM_WIGGLE);
-  else if (g_str_has_prefix (spec, "image:"))
+  else if (g_str_has_prefix (spec, "image:") || g_str_has_prefix (spec, "image-down:"))
     wb_seismogram_set_mode (self, WB_SEISMOGRAM_IMAGE);
   else
     {
-      script_say ("screenshot failed: not wiggle:PATH or image:PATH: %s", spec);
+      script_say ("screenshot failed: not MODE:PATH (MODE wiggle, image, wiggle-down or image-down): %s", spec);
       self->script_ok = FALSE;
       self->script_shot++;
       script_next_shot (self);
@@ -1192,6 +1201,9 @@ wb_seismogram_run_script (WbSeismogram           *self,
   g_return_if_fail (self->script_done == NULL && self->script_shots == NULL);
 
   g_object_ref (self);
+  /* A screenshot must show the controls as set, not halfway through a
+   * button's or the stack's transition. */
+  g_object_set (gtk_widget_get_settings (GTK_WIDGET (self)), "gtk-enable-animations", FALSE, NULL);
   self->script_ok = TRUE;
   self->script_done = callback;
   self->script_data = user_data;

@@ -52,7 +52,8 @@ void              wb_seismogram_present      (WbSeismogram     *self);
 /* Scripted mode (tests, documentation): reads the traces afresh, writes
  * each of @exports (.csv or .npy by suffix), then shows the seismogram
  * page and saves a PNG of the widget for each "MODE:PATH" of @screenshots
- * (MODE wiggle or image), printing one "wavebench: seismogram …" line per
+ * (MODE wiggle or image with time across, wiggle-down or image-down with
+ * time down), printing one "wavebench: seismogram …" line per
  * file on stdout.  @callback gets TRUE when every file was written. */
 typedef void (*WbSeismogramScriptDone) (gboolean ok,
                                         gpointer user_data);
