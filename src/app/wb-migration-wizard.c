@@ -216,15 +216,19 @@ show_message (WbMigrationWizard *self,
               const char        *text,
               gboolean           error)
 {
-  GtkWidget *bar = gtk_revealer_get_child (self->error_revealer);
+  GtkWidget *bar;
 
+  script_say (self, "migrate %s: %s", error ? "error shown" : "message", text);
+  /* An export or a load can end after the window has gone. */
+  if (self->error_revealer == NULL)
+    return;
+  bar = gtk_revealer_get_child (self->error_revealer);
   gtk_label_set_text (self->error_label, text);
   if (error)
     gtk_widget_add_css_class (bar, "wb-error-bar");
   else
     gtk_widget_remove_css_class (bar, "wb-error-bar");
   gtk_revealer_set_reveal_child (self->error_revealer, TRUE);
-  script_say (self, "migrate %s: %s", error ? "error shown" : "message", text);
 }
 
 static void
@@ -1784,8 +1788,9 @@ show_progress (WbMigrationWizard    *self,
   gtk_label_set_text (self->run_stats, stats);
   gtk_progress_bar_set_fraction (self->run_progress, CLAMP (fraction, 0, 1));
   gtk_progress_bar_set_text (self->run_progress, bar);
-  if (p->kind == WB_PSTM_EVENT_TILE_DONE || p->kind == WB_PSTM_EVENT_TILE_RESUMED)
-    refresh_image (self, FALSE);
+  /* Events are coalesced (only the latest reaches here), so look at the
+   * tile states rather than at the kind of event. */
+  refresh_image (self, FALSE);
   gtk_widget_queue_draw (GTK_WIDGET (self->tiles_area));
 
   /* --wizard-interrupt N: Pause once N tiles are done, then Cancel while
@@ -1793,9 +1798,14 @@ show_progress (WbMigrationWizard    *self,
   if (self->scripted && self->script.interrupt_after > 0 && !self->script_interrupted
       && p->tiles_done >= self->script.interrupt_after)
     {
+      guint shown = 0;
+
+      for (guint t = 0; t < self->run->n_tiles; t++)
+        shown += self->copied[t];
       self->script_interrupted = TRUE;
       on_pause_clicked (self);
-      script_say (self, "migrate pause pressed tiles-done=%u", p->tiles_done);
+      /* tiles-shown: tiles whose samples the live slice has taken. */
+      script_say (self, "migrate pause pressed tiles-done=%u tiles-shown=%u", p->tiles_done, shown);
       g_timeout_add_full (G_PRIORITY_DEFAULT, 300, script_cancel, g_object_ref (self), g_object_unref);
     }
 }
