@@ -1241,6 +1241,10 @@ wb_seismogram_attach (GtkWidget *plot,
   self = WB_SEISMOGRAM (wb_seismogram_new (runner));
   stack = gtk_stack_new ();
   gtk_stack_set_transition_type (GTK_STACK (stack), GTK_STACK_TRANSITION_TYPE_CROSSFADE);
+  /* Sized by the page shown: the hidden seismogram's toolbar must not
+   * widen the window of a solver that has no sensors. */
+  gtk_stack_set_hhomogeneous (GTK_STACK (stack), FALSE);
+  gtk_stack_set_vhomogeneous (GTK_STACK (stack), FALSE);
   gtk_widget_set_vexpand (stack, TRUE);
   g_object_ref (panel);
   gtk_paned_set_end_child (GTK_PANED (paned), NULL);
