@@ -716,12 +716,28 @@ test_full_disk (void)
                         "--set", "grid.shape=[16,16,16]", "--png", "T:t.png", "-q", NULL };
   const char *npy[] = { "run", "bhte-focused-ultrasound", "--backend", "reference", "--steps", "3",
                         "--set", "grid.shape=[16,16,16]", "--npy", "T:t.npy", "-q", NULL };
+  /* Sensor traces (vwe has sensors) and SEG-Y (synth writes through the
+   * same atomic file as migrate's image). */
+  const char *csv_first[] = { "run", "vwe-point-source-2d", "--backend", "reference", "--steps", "5",
+                              "--set", "grid.shape=[64,64]", "--csv", "s.csv", "-q", NULL };
+  const char *csv[] = { "run", "vwe-point-source-2d", "--backend", "reference", "--steps", "9",
+                        "--set", "grid.shape=[64,64]", "--csv", "s.csv", "-q", NULL };
+  const char *segy_first[] = { "synth", "-o", "s.sgy", "--midpoints", "0,0,25,25,5,5", "-n", "50", NULL };
+  const char *segy[] = { "synth", "-o", "s.sgy", "--midpoints", "0,0,25,25,5,5", "-n", "60", NULL };
   Result r = cli_in (dir, first, NULL);
 
   g_assert_cmpint (r.status, ==, 0);
   result_clear (&r);
+  r = cli_in (dir, csv_first, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  result_clear (&r);
+  r = cli_in (dir, segy_first, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  result_clear (&r);
   check_survives (dir, "t.png", png);
   check_survives (dir, "t.npy", npy);
+  check_survives (dir, "s.csv", csv);
+  check_survives (dir, "s.sgy", segy);
   remove_tree (dir);
 }
 
