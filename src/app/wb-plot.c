@@ -48,6 +48,8 @@ wb_plot_snapshot (GtkWidget   *widget,
   double left = 64, right = 12, top = 22, bottom = 26;
   double tmin = INFINITY, tmax = -INFINITY, vmin = INFINITY, vmax = -INFINITY;
   double ticks[16];
+  double tscale = 1;
+  const char *time_label = _("time [s]");
   g_autoptr(PangoLayout) layout = NULL;
   GdkRGBA fg, grid;
   cairo_t *cr;
@@ -110,6 +112,23 @@ G_GNUC_END_IGNORE_DEPRECATIONS
       vmax += pad;
     }
 
+  /* Time in the unit that suits the run: a wave run lasts microseconds,
+   * a sonication minutes. */
+  {
+    double span = MAX (fabs (tmax), fabs (tmin));
+
+    if (span < 1e-3)
+      {
+        tscale = 1e6;
+        time_label = _("time [µs]");
+      }
+    else if (span < 1)
+      {
+        tscale = 1e3;
+        time_label = _("time [ms]");
+      }
+  }
+
 #define X(t) (left + ((t) - tmin) / (tmax - tmin) * (W - left - right))
 #define Y(v) (H - bottom - ((v) - vmin) / (vmax - vmin) * (H - top - bottom))
 
@@ -131,11 +150,11 @@ G_GNUC_END_IGNORE_DEPRECATIONS
       cairo_move_to (cr, left - 6 - lw, y - lh / 2.0);
       pango_cairo_show_layout (cr, layout);
     }
-  n = wb_nice_ticks (tmin, tmax, 6, ticks, G_N_ELEMENTS (ticks));
+  n = wb_nice_ticks (tmin * tscale, tmax * tscale, 6, ticks, G_N_ELEMENTS (ticks));
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *label = wb_format_tick (ticks[i], n > 1 ? ticks[1] - ticks[0] : 0);
-      double x = round (X (ticks[i])) + 0.5;
+      double x = round (X (ticks[i] / tscale)) + 0.5;
 
       gdk_cairo_set_source_rgba (cr, &grid);
       cairo_move_to (cr, x, top);
@@ -156,8 +175,8 @@ G_GNUC_END_IGNORE_DEPRECATIONS
     g_autofree char *title = NULL;
 
     title = self->units && *self->units
-            ? g_strdup_printf ("%s [%s]   ·   %s", self->quantity, self->units, _("time [s]"))
-            : g_strdup_printf ("%s   ·   %s", self->quantity ? self->quantity : "", _("time [s]"));
+            ? g_strdup_printf ("%s [%s]   ·   %s", self->quantity, self->units, time_label)
+            : g_strdup_printf ("%s   ·   %s", self->quantity ? self->quantity : "", time_label);
     pango_layout_set_text (layout, title, -1);
     pango_layout_get_pixel_size (layout, &lw, &lh);
     cairo_move_to (cr, left, 2);

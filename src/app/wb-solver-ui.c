@@ -38,3 +38,21 @@ wb_field_default_colormap (const char *field)
     return WB_COLORMAP_DIVERGING;
   return WB_COLORMAP_VIRIDIS;
 }
+
+const char *
+wb_field_default_units (const char *field)
+{
+  if (field == NULL)
+    return "";
+  if (g_str_equal (field, "T"))
+    return "°C";
+  if (g_str_equal (field, "dose"))
+    return "CEM43 min";
+  if (g_str_equal (field, "Q"))
+    return "W/m³";
+  if (g_str_has_prefix (field, "Sigma_") || g_str_equal (field, "Pressure"))
+    return "Pa";
+  if (g_str_equal (field, "Vx") || g_str_equal (field, "Vy") || g_str_equal (field, "Vz"))
+    return "m/s";
+  return "";
+}

@@ -16,4 +16,8 @@ const char * const *wb_solver_probe_fields   (const char *solver);
  * material indices, viridis otherwise. */
 WbColormap          wb_field_default_colormap (const char *field);
 
+/* The units of a field by its name ("T": "°C"), before any frame tells;
+ * "" when unknown. */
+const char         *wb_field_default_units    (const char *field);
+
 G_END_DECLS

@@ -124,6 +124,7 @@ struct _WbWindow
 G_DEFINE_FINAL_TYPE (WbWindow, wb_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void start_simulation (WbWindow *self, const WbPreset *preset);
+static void update_plot (WbWindow *self);
 
 void
 wb_script_clear (WbScript *script)
@@ -495,6 +496,15 @@ on_frame_ready (WbRunner *runner,
     return;
   self->shown_step = step;
   self->bytes_per_frame = wb_field_n_elements (frame) * sizeof (float);
+  /* The solver's own units win over the table's guess. */
+  for (guint i = 0; self->probe_fields && self->probe_fields[i]; i++)
+    if (g_str_equal (self->probe_fields[i], frame->name) && frame->units && *frame->units
+        && g_strcmp0 (self->probe_units[i], frame->units) != 0)
+      {
+        g_free (self->probe_units[i]);
+        self->probe_units[i] = g_strdup (frame->units);
+        update_plot (self);
+      }
   wb_field_view_set_field (self->field_view, frame);
   update_colorbar (self);
   gtk_widget_queue_draw (GTK_WIDGET (self->marker_area));
@@ -681,8 +691,7 @@ on_loaded (WbRunner *runner,
   for (guint i = 0; self->probe_fields[i]; i++)
     {
       /* Units arrive with the first frames; until then the name alone. */
-      self->probe_units[i] = g_strdup (g_str_equal (self->probe_fields[i], "T") ? "°C"
-                                       : g_str_equal (self->probe_fields[i], "dose") ? "CEM43 min" : "");
+      self->probe_units[i] = g_strdup (wb_field_default_units (self->probe_fields[i]));
       gtk_string_list_append (quantities, self->probe_fields[i]);
     }
   self->updating = TRUE;
