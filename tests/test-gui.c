@@ -471,6 +471,42 @@ test_gui_build_error (gconstpointer data)
   g_rmdir (dir);
 }
 
+/* A grid larger than the device: the window shows the engine's message
+ * (the same as wb_sim_new gives here) and keeps running. */
+static void
+test_gui_too_large (gconstpointer data)
+{
+  const char *backend = data;
+  g_autofree char *path = g_build_filename (tmp, "huge.json", NULL);
+  const char *args[] = { "--preset", path, "--backend", backend, "--run-steps", "2", NULL };
+  g_auto(AppRun) run = { 0 };
+  g_autoptr(WbPreset) preset = NULL;
+  g_autoptr(GPtrArray) devices = NULL;
+  g_autoptr(WbDevice) device = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) expected = NULL;
+  g_autofree char *want = NULL;
+  WbSim *sim;
+
+  preset = wb_preset_load ("bhte-gaussian", &error);
+  g_assert_no_error (error);
+  g_assert_true (wb_preset_set (preset, "grid.shape=[2048,2048,2048]", &error));
+  g_assert_true (wb_preset_save (preset, path, &error));
+  devices = wb_device_list (NULL);
+  device = wb_device_lookup (devices, backend, NULL, &error);
+  g_assert_no_error (error);
+  sim = wb_sim_new (preset, device, NULL, &expected);
+  g_assert_null (sim);
+  g_assert_error (expected, WB_ERROR, WB_ERROR_TOO_LARGE);
+
+  run_app (&run, args);
+  g_assert_cmpint (run.status, ==, 0);
+  want = g_strdup_printf ("wavebench: error shown: The simulation does not fit the device: %s\n",
+                          expected->message);
+  g_assert_nonnull (strstr (run.out, want));
+  g_assert_nonnull (find_line (run.out, "done step=0 state=Failed"));
+}
+
 /* The app follows the locale: with German selected, the window's messages
  * come from po/de.po (the catalogue built in the build tree). */
 static void
@@ -606,7 +642,10 @@ main (int argc, char **argv)
   g_test_add_func ("/wavebench/gui/locale-de", test_gui_locale);
   g_test_add_func ("/wavebench/gui/gl-apis", test_gui_gl_apis);
   if (opencl != NULL)
-    g_test_add_data_func ("/wavebench/gui/build-error/opencl", opencl, test_gui_build_error);
+    {
+      g_test_add_data_func ("/wavebench/gui/build-error/opencl", opencl, test_gui_build_error);
+      g_test_add_data_func ("/wavebench/gui/too-large/opencl", opencl, test_gui_too_large);
+    }
 
   status = g_test_run ();
   if (g_getenv ("WB_KEEP_SCREENSHOTS") == NULL)
