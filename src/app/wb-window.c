@@ -65,6 +65,7 @@ struct _WbWindow
   GtkToggleButton   *outline_toggle;
   GtkToggleButton   *live_toggle;
   GtkWidget         *view_box;
+  GtkPaned          *main_paned;
   WbFieldView       *field_view;
   GtkDrawingArea    *marker_area;
   GtkLabel          *readout_label;
@@ -1858,6 +1859,7 @@ wb_window_class_init (WbWindowClass *klass)
   CHILD (outline_toggle);
   CHILD (live_toggle);
   CHILD (view_box);
+  CHILD (main_paned);
   CHILD (field_view);
   CHILD (marker_area);
   CHILD (readout_label);
@@ -1975,6 +1977,9 @@ wb_window_init (WbWindow *self)
   /* Kernel debugging tools beside the parameters (wb-debug-panel.h). */
   wb_debug_panel_attach (GTK_WINDOW (self), GTK_WIDGET (self->param_panel), self->field_view,
                          self->runner);
+  /* The field gets two thirds: restate the split after the panels above
+   * replaced the paned's end child. */
+  gtk_paned_set_position (self->main_paned, 860);
   /* Sensor traces (vwe) on a page beside the probe plot. */
   self->seismogram = wb_seismogram_attach (GTK_WIDGET (self->plot), self->runner);
   load_catalog (self);
