@@ -162,8 +162,9 @@ struct _WbMigrationWizard
   double               grid_shown[N_GRID]; /* ... and as the spin buttons hold them */
   double               map_min[2], map_max[2];
   Run                 *run;
-  WbField             *shown;              /* the image of the tiles seen done */
-  guint8              *copied;             /* per tile */
+  WbField             *shown;              /* the job's image: read only where copied[] */
+  guint8              *copied;             /* per tile: seen done, its samples final */
+  guint32             *column_tile;        /* per output column (i + nx j): its tile */
   cairo_surface_t     *slice_surface;
   double               slice_absmax;
   gboolean             paused;
@@ -1505,8 +1506,9 @@ rebuild_slice (WbMigrationWizard *self)
   guint axis = gtk_drop_down_get_selected (self->slice_axis);
   guint field_axis = axis == 0 ? 1 : axis == 1 ? 0 : 2;
   gsize index = gtk_spin_button_get_value_as_int (self->slice_index);
-  g_autoptr(WbField) slice = NULL;
+  g_autofree float *vals = NULL;
   g_autofree char *text = NULL;
+  const WbField *f = self->shown;
   guint8 *pixels;
   int stride, w, h;
   double absmax = 0;
@@ -1518,21 +1520,31 @@ rebuild_slice (WbMigrationWizard *self)
       gtk_widget_queue_draw (GTK_WIDGET (self->slice_area));
       return;
     }
-  index = MIN (index, self->shown->shape[field_axis] - 1);
-  slice = wb_field_slice (self->shown, field_axis, index, NULL);
-  if (slice == NULL)
-    return;
-  for (gsize s = 0; s < wb_field_n_elements (slice); s++)
-    if (isfinite (slice->data[s]))
-      absmax = MAX (absmax, fabs (slice->data[s]));
+  index = MIN (index, f->shape[field_axis] - 1);
+  /* The two remaining axes, in order: (x, t), (y, t) or (x, y).  Only the
+   * columns of tiles seen done are read: the others may be being written. */
+  w = f->shape[field_axis == 0 ? 1 : 0];
+  h = f->shape[field_axis == 2 ? 1 : 2];
+  vals = g_new0 (float, (gsize) w * h);
+  for (int b = 0; b < h; b++)
+    for (int a = 0; a < w; a++)
+      {
+        gsize i = field_axis == 0 ? index : (gsize) a;
+        gsize j = field_axis == 1 ? index : field_axis == 0 ? (gsize) a : (gsize) b;
+        gsize k = field_axis == 2 ? index : (gsize) b;
+
+        if (self->copied[self->column_tile[i + f->shape[0] * j]])
+          vals[a + (gsize) w * b] = f->data[wb_field_index (f, i, j, k)];
+      }
+  for (gsize s = 0; s < (gsize) w * h; s++)
+    if (isfinite (vals[s]))
+      absmax = MAX (absmax, fabs (vals[s]));
   self->slice_absmax = absmax;
   if (absmax == 0)
     absmax = 1;
 
   /* Sections: the first slice axis across, time down.  Time slices: x
    * across, y up. */
-  w = slice->shape[0];
-  h = slice->shape[1];
   self->slice_surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, w, h);
   cairo_surface_flush (self->slice_surface);
   pixels = cairo_image_surface_get_data (self->slice_surface);
@@ -1541,7 +1553,7 @@ rebuild_slice (WbMigrationWizard *self)
     for (int c = 0; c < w; c++)
       {
         gsize j = field_axis == 2 ? (gsize) (h - 1 - r) : (gsize) r;
-        float v = slice->data[c + (gsize) w * j];
+        float v = vals[c + (gsize) w * j];
         guint8 rgb[3];
         guint32 *px = (guint32 *) (pixels + (gsize) r * stride) + c;
 
@@ -1694,49 +1706,33 @@ draw_tiles (GtkDrawingArea *area,
   }
 }
 
-/* Copies into the shown image the tiles newly seen done (the job writes a
- * tile's samples before it marks it done under its lock, and reading the
- * state takes that lock, so those samples are complete); @all: every
- * sample, once the run has returned. */
+/* Marks the tiles newly seen done, whose samples the slice may then read:
+ * the job stores a tile's samples before it marks the tile done under its
+ * lock, and reading the state takes that lock.  No copy of the image is
+ * kept (it may be gigabytes).  @all: after the run has returned (fold
+ * normalisation, if asked for, has then rewritten every sample). */
 static void
 refresh_image (WbMigrationWizard *self,
                gboolean           all)
 {
   Run *run = self->run;
-  g_autoptr(WbField) image = NULL;
-  gboolean changed = FALSE;
+  gboolean changed = all;
 
   if (run == NULL)
     return;
-  image = wb_pstm_job_get_image (run->job);
-  if (all)
+  for (guint t = 0; t < run->n_tiles; t++)
     {
-      memcpy (self->shown->data, image->data, sizeof (float) * wb_field_n_elements (image));
-      for (guint t = 0; t < run->n_tiles; t++)
-        {
-          WbPstmTileState s = wb_pstm_job_tile_state (run->job, t);
-          self->copied[t] = s == WB_PSTM_TILE_DONE || s == WB_PSTM_TILE_RESUMED;
-        }
-      changed = TRUE;
-    }
-  else
-    for (guint t = 0; t < run->n_tiles; t++)
-      {
-        WbPstmTileState s = wb_pstm_job_tile_state (run->job, t);
-        guint i0, j0, ni, nj;
+      WbPstmTileState s;
 
-        if (self->copied[t] || (s != WB_PSTM_TILE_DONE && s != WB_PSTM_TILE_RESUMED))
-          continue;
-        wb_pstm_job_tile_rect (run->job, t, &i0, &j0, &ni, &nj);
-        for (gsize k = 0; k < image->shape[2]; k++)
-          for (guint b = 0; b < nj; b++)
-            {
-              gsize at = wb_field_index (image, i0, j0 + b, k);
-              memcpy (self->shown->data + at, image->data + at, sizeof (float) * ni);
-            }
-        self->copied[t] = TRUE;
-        changed = TRUE;
-      }
+      if (self->copied[t])
+        continue;
+      s = wb_pstm_job_tile_state (run->job, t);
+      if (s == WB_PSTM_TILE_DONE || s == WB_PSTM_TILE_RESUMED)
+        {
+          self->copied[t] = TRUE;
+          changed = TRUE;
+        }
+    }
   if (changed)
     rebuild_slice (self);
 }
@@ -1975,6 +1971,7 @@ discard_run (WbMigrationWizard *self)
   g_clear_pointer (&self->run, run_unref);
   g_clear_pointer (&self->shown, wb_field_unref);
   g_clear_pointer (&self->copied, g_free);
+  g_clear_pointer (&self->column_tile, g_free);
   rebuild_slice (self);
   gtk_label_set_text (self->run_stats, "");
   gtk_progress_bar_set_fraction (self->run_progress, 0);
@@ -1992,9 +1989,6 @@ plan_run (WbMigrationWizard *self,
   WbPstmParams p;
   WbPstmJob *job;
   Run *run;
-  gsize shape[3];
-  double spacing[3];
-
   if (self->run != NULL)
     return TRUE;
   params_from_widgets (self, &p);
@@ -2013,18 +2007,18 @@ plan_run (WbMigrationWizard *self,
   self->run = run;
   wb_pstm_job_set_progress (job, run_progress_cb, run);
 
-  {
-    g_autoptr(WbField) image = wb_pstm_job_get_image (job);
-    for (int a = 0; a < 3; a++)
-      {
-        shape[a] = image->shape[a];
-        spacing[a] = image->spacing[a];
-      }
-    self->shown = wb_field_new ("image", "", 3, shape, spacing);
-    memcpy (self->shown->origin, image->origin, sizeof image->origin);
-    memset (self->shown->data, 0, sizeof (float) * wb_field_n_elements (self->shown));
-  }
+  self->shown = wb_pstm_job_get_image (job);
   self->copied = g_new0 (guint8, run->n_tiles);
+  self->column_tile = g_new0 (guint32, self->shown->shape[0] * self->shown->shape[1]);
+  for (guint t = 0; t < run->n_tiles; t++)
+    {
+      guint i0, j0, ni, nj;
+
+      wb_pstm_job_tile_rect (job, t, &i0, &j0, &ni, &nj);
+      for (guint b = 0; b < nj; b++)
+        for (guint a = 0; a < ni; a++)
+          self->column_tile[(i0 + a) + self->shown->shape[0] * (j0 + b)] = t;
+    }
   update_slice_range (self);
   gtk_spin_button_set_value (self->slice_index,
                              self->shown->shape[gtk_drop_down_get_selected (self->slice_axis) == 0 ? 1
@@ -2870,6 +2864,7 @@ wb_migration_wizard_finalize (GObject *object)
   g_free (self->velocity_error);
   g_clear_pointer (&self->shown, wb_field_unref);
   g_free (self->copied);
+  g_free (self->column_tile);
   g_clear_pointer (&self->slice_surface, cairo_surface_destroy);
   wb_migration_script_clear (&self->script);
   g_free (self->script_backend);
