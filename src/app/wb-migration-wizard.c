@@ -29,6 +29,7 @@ enum
   SUMMARY_MID_X,
   SUMMARY_MID_Y,
   SUMMARY_OFFSET,
+  SUMMARY_EXTENT,
   SUMMARY_ORIGIN,
   N_SUMMARY
 };
@@ -56,7 +57,6 @@ typedef struct
   GMutex             lock;
   WbPstmProgress     last;
   char               device_id[64];
-  gboolean           have_progress;
   gboolean           idle_pending;     /* at most one progress idle queued */
   guint8            *started;          /* per tile: started, not yet done */
   gboolean           ok;
@@ -65,7 +65,6 @@ typedef struct
   /* Main thread only. */
   WbMigrationWizard *wizard;           /* NULL once the wizard is gone */
   gboolean           running;
-  gboolean           finished;         /* this run's result has been shown */
   guint8            *failed;           /* per tile, after a failed run */
 } Run;
 
@@ -589,6 +588,12 @@ show_summary (WbMigrationWizard *self,
   set_summary (self, SUMMARY_MID_Y, my);
   set_summary (self, SUMMARY_OFFSET, offset);
   set_summary (self, SUMMARY_ORIGIN, origin);
+  {
+    g_autofree char *extent = g_strdup_printf (_("x %.1f to %.1f, y %.1f to %.1f m"),
+                                               g->origin_x + self->map_min[0], g->origin_x + self->map_max[0],
+                                               g->origin_y + self->map_min[1], g->origin_y + self->map_max[1]);
+    set_summary (self, SUMMARY_EXTENT, extent);
+  }
 }
 
 /* The output grid rows take the data's midpoint extent and time axis. */
@@ -1835,7 +1840,6 @@ run_progress_cb (const WbPstmProgress *p,
   run->last = *p;
   run->last.device_id = NULL;
   g_strlcpy (run->device_id, p->device_id ? p->device_id : "", sizeof run->device_id);
-  run->have_progress = TRUE;
   if (p->tile < run->n_tiles)
     {
       if (p->kind == WB_PSTM_EVENT_TILE_STARTED)
@@ -2728,7 +2732,8 @@ build_rows (WbMigrationWizard *self)
 {
   static const char *summary_titles[N_SUMMARY] = {
     N_("Source"), N_("Traces"), N_("Samples per trace"), N_("Sample interval"), N_("Sample format"),
-    N_("Midpoint x"), N_("Midpoint y"), N_("Largest offset"), N_("Local origin"),
+    N_("Midpoint x"), N_("Midpoint y"), N_("Largest offset"),
+    N_("Sources and receivers"), N_("Local origin"),
   };
   WbPstmParams defaults;
   WbSegyLayout layout;
