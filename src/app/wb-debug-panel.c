@@ -356,16 +356,25 @@ tool_thread (GTask        *task,
             g_autofree char *table = wb_compare_report_format (job->diff);
             const WbCompareReport *r = job->diff;
 
-            /* The finding first: the table can be wider than the panel. */
+            /* The finding first: the table can be wider than the panel.
+             * Numbers are formatted before translation: xgettext cannot
+             * read G_GUINT64_FORMAT inside a msgid. */
             if (r->exceeded)
-              job->text = g_strdup_printf (_("First over tolerance: step %" G_GUINT64_FORMAT
-                                             ", %s, cell (%" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT
-                                             ", %" G_GSIZE_FORMAT ")\n\n%s"),
-                                           r->first_step, r->first_field, r->first_ijk[0],
-                                           r->first_ijk[1], r->first_ijk[2], table);
+              {
+                g_autofree char *step = g_strdup_printf ("%" G_GUINT64_FORMAT, r->first_step);
+                g_autofree char *cell = g_strdup_printf ("%" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT
+                                                         ", %" G_GSIZE_FORMAT, r->first_ijk[0],
+                                                         r->first_ijk[1], r->first_ijk[2]);
+
+                job->text = g_strdup_printf (_("First over tolerance: step %s, %s, cell (%s)\n\n%s"),
+                                             step, r->first_field, cell, table);
+              }
             else
-              job->text = g_strdup_printf (_("Within tolerance for %" G_GUINT64_FORMAT " steps\n\n%s"),
-                                           r->steps, table);
+              {
+                g_autofree char *steps = g_strdup_printf ("%" G_GUINT64_FORMAT, r->steps);
+
+                job->text = g_strdup_printf (_("Within tolerance for %s steps\n\n%s"), steps, table);
+              }
             job->diff_field = g_strdup (job->diff->exceeded ? job->diff->first_field
                                                             : sim->default_field);
           }
