@@ -24,6 +24,8 @@
 #define WIGGLE_CLIP 1.5
 /* Pixels between neighbouring wiggles at least (fewer traces drawn). */
 #define WIGGLE_MIN_SPACING 5.0
+/* Samples per trace drawn at most: more than any screen shows. */
+#define IMAGE_MAX_SAMPLES 4096
 
 struct _WbSeismogram
 {
@@ -65,6 +67,7 @@ struct _WbSeismogram
   WbSeismogramScriptDone script_done;
   gpointer          script_data;
   gulong            script_paint_id;
+  GdkFrameClock    *script_clock;
 };
 
 G_DEFINE_FINAL_TYPE (WbSeismogram, wb_seismogram, GTK_TYPE_WIDGET)
@@ -476,6 +479,8 @@ draw_wiggles (WbSeismogram *self, cairo_t *cr, const Geom *g, const double *norm
    * k-th trace, at its own place, with the room of k traces. */
   guint every = (guint) MAX (1, ceil (WIGGLE_MIN_SPACING / spacing));
   double room = every * spacing, clip = WIGGLE_CLIP * room;
+  /* Likewise along time: about two samples per pixel are enough. */
+  guint step = 1;
   /* Positive amplitudes deflect right (time down) or up (time across). */
   double sign = g->across ? -1 : 1;
 
@@ -490,6 +495,7 @@ draw_wiggles (WbSeismogram *self, cairo_t *cr, const Geom *g, const double *norm
 
       if (tr->n == 0)
         continue;
+      step = MAX (1, tr->n / (guint) MAX (2 * (g->across ? g->w : g->h), 1));
 #define DEFL(i) (isfinite (tr->values[i]) ? CLAMP (tr->values[i] * scale, -clip, clip) : 0)
 
       /* Baseline */
@@ -505,17 +511,17 @@ draw_wiggles (WbSeismogram *self, cairo_t *cr, const Geom *g, const double *norm
        * baseline through the zero crossings. */
       geom_point (g, base, 0, &x, &y);
       cairo_move_to (cr, x, y);
-      for (guint i = 0; i < tr->n; i++)
+      for (guint i = 0; i < tr->n; i += step)
         {
           double d = DEFL (i) * sign, t = i * tr->dt;
 
           if (i > 0)
             {
-              double dp = DEFL (i - 1) * sign;
+              double dp = DEFL (i - step) * sign;
 
               if ((dp > 0) != (d > 0) && dp != d)
                 {
-                  double tc = (i - 1 + dp / (dp - d)) * tr->dt;
+                  double tc = (i - step + step * dp / (dp - d)) * tr->dt;
 
                   geom_point (g, base, tc, &x, &y);
                   cairo_line_to (cr, x, y);
@@ -531,7 +537,7 @@ draw_wiggles (WbSeismogram *self, cairo_t *cr, const Geom *g, const double *norm
       cairo_fill (cr);
 
       /* The whole wiggle */
-      for (guint i = 0; i < tr->n; i++)
+      for (guint i = 0; i < tr->n; i += step)
         {
           geom_point (g, base + DEFL (i), i * tr->dt, &x, &y);
           if (i == 0)
@@ -556,7 +562,7 @@ draw_image (WbSeismogram *self, cairo_t *cr, const Geom *g, const double *norm)
   const guint8 *table = wb_colormap_table (WB_COLORMAP_DIVERGING);
   double dt = ((WbTrace *) g_ptr_array_index (self->traces, 0))->dt;
   guint ns = dt > 0 ? (guint) floor (g->t_end / dt + 1e-6) + 1 : 1;
-  guint n = g->n, iw, ih;
+  guint n = g->n, iw, ih, d;
   cairo_surface_t *surface;
   cairo_pattern_t *pattern;
   cairo_matrix_t matrix;
@@ -565,9 +571,19 @@ draw_image (WbSeismogram *self, cairo_t *cr, const Geom *g, const double *norm)
 
   for (guint k = 0; k < n; k++)
     ns = MAX (ns, ((WbTrace *) g_ptr_array_index (self->traces, g_array_index (self->shown, guint, k)))->n);
+  /* Long records: every d-th sample, so that the image stays within
+   * cairo's size limit and costs no more than the screen can show. */
+  d = (ns + IMAGE_MAX_SAMPLES - 1) / IMAGE_MAX_SAMPLES;
+  ns = (ns + d - 1) / d;
   iw = g->across ? ns : n;
   ih = g->across ? n : ns;
   surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, iw, ih);
+  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
+    {
+      g_debug ("no image of %u x %u: %s", iw, ih, cairo_status_to_string (cairo_surface_status (surface)));
+      cairo_surface_destroy (surface);
+      return;
+    }
   pixels = cairo_image_surface_get_data (surface);
   stride = cairo_image_surface_get_stride (surface);
   memset (pixels, 0, (gsize) stride * ih);
@@ -575,9 +591,9 @@ draw_image (WbSeismogram *self, cairo_t *cr, const Geom *g, const double *norm)
     {
       WbTrace *tr = g_ptr_array_index (self->traces, g_array_index (self->shown, guint, k));
 
-      for (guint i = 0; i < tr->n; i++)
+      for (guint i = 0; i < (tr->n + d - 1) / d; i++)
         {
-          double v = tr->values[i] * gain / norm[k];
+          double v = tr->values[(gsize) i * d] * gain / norm[k];
           guint32 *px = (guint32 *) (pixels + (gsize) (g->across ? k : i) * stride) + (g->across ? i : k);
           const guint8 *rgb;
 
@@ -596,10 +612,10 @@ draw_image (WbSeismogram *self, cairo_t *cr, const Geom *g, const double *norm)
   /* Sample i is the value at time i dt: centre it on its time. */
   {
     double per_sample = (g->across ? g->w : g->h) / MAX (g->t_end / MAX (dt, 1e-300), 1e-300);
-    double sx = g->across ? per_sample : g->w / n;
-    double sy = g->across ? g->h / n : per_sample;
-    double ox = g->x0 - (g->across ? per_sample / 2 : 0);
-    double oy = g->y0 - (g->across ? 0 : per_sample / 2);
+    double sx = g->across ? per_sample * d : g->w / n;
+    double sy = g->across ? g->h / n : per_sample * d;
+    double ox = g->x0 - (g->across ? per_sample * d / 2 : 0);
+    double oy = g->y0 - (g->across ? 0 : per_sample * d / 2);
 
     cairo_matrix_init_scale (&matrix, 1 / sx, 1 / sy);
     cairo_matrix_translate (&matrix, -ox, -oy);
@@ -1086,6 +1102,7 @@ script_after_paint (GdkFrameClock *clock,
       return;
     }
   g_clear_signal_handler (&self->script_paint_id, clock);
+  g_clear_object (&self->script_clock);
 
   image = capture (GTK_WIDGET (self), &error);
   if (image != NULL && wb_png_write (image, path, &error))
@@ -1139,6 +1156,7 @@ script_next_shot (WbSeismogram *self)
       return;
     }
   self->script_draws = self->draws;
+  self->script_clock = g_object_ref (clock);
   self->script_paint_id = g_signal_connect (clock, "after-paint", G_CALLBACK (script_after_paint), self);
   gtk_widget_queue_draw (GTK_WIDGET (self->area));
 }
@@ -1277,6 +1295,9 @@ wb_seismogram_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->read_timer, g_source_remove);
+  if (self->script_clock != NULL)
+    g_clear_signal_handler (&self->script_paint_id, self->script_clock);
+  g_clear_object (&self->script_clock);
   if (self->runner != NULL)
     g_signal_handlers_disconnect_by_data (self->runner, self);
   g_clear_object (&self->runner);
