@@ -435,6 +435,27 @@ test_interrupt (void)
   g_assert_true (g_file_test (paused, G_FILE_TEST_EXISTS));
 }
 
+/* Closing the wizard in the middle of a run cancels it; the application
+ * waits for the worker, and nothing touches the window after it has gone
+ * (the sanitizer build would see it). */
+static void
+test_close_while_running (void)
+{
+  g_auto(AppRun) run = { 0 };
+  gint64 start = g_get_monotonic_time ();
+
+  run_app (&run, (const char *[]) { "--migrate-synthetic", "--backend", "reference",
+                                    "--wizard-set", "synth-midpoints=21",
+                                    "--wizard-set", "tile-nx=3", "--wizard-set", "tile-ny=3",
+                                    "--wizard-close-after", "1", NULL });
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_true (has_line (run.out, "migrate closing tiles-done="));
+  g_assert_true (has_line (run.out, "migrate window closed while running: cancelling"));
+  g_assert_false (has_line (run.out, "migrate done"));
+  /* For the log: the whole run would take about 6 s here. */
+  g_test_message ("closed and exited in %.2f s", (g_get_monotonic_time () - start) / 1e6);
+}
+
 /* Refusals come back as messages and exit status 2, never a crash. */
 static void
 test_refusals (void)
@@ -496,6 +517,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wavebench/gui-migrate/segy", test_segy);
   g_test_add_func ("/wavebench/gui-migrate/refusals", test_refusals);
   g_test_add_func ("/wavebench/gui-migrate/interrupt", test_interrupt);
+  g_test_add_func ("/wavebench/gui-migrate/close-while-running", test_close_while_running);
 
   status = g_test_run ();
   if (g_getenv ("WB_KEEP_SCREENSHOTS") == NULL)

@@ -66,6 +66,7 @@ typedef struct
   WbMigrationWizard *wizard;           /* NULL once the wizard is gone */
   gboolean           running;
   guint8            *failed;           /* per tile, after a failed run */
+  GApplication      *held;             /* held while a cancelled worker ends */
 } Run;
 
 static Run *
@@ -184,6 +185,7 @@ static void update_velocity (WbMigrationWizard *self);
 static void on_params_changed (WbMigrationWizard *self);
 static void script_continue (WbMigrationWizard *self);
 static void script_finish (WbMigrationWizard *self, int status);
+static gboolean close_idle (gpointer data);
 static void refresh_image (WbMigrationWizard *self, gboolean all);
 static void discard_run (WbMigrationWizard *self);
 static gboolean save_window_png (GtkWidget *widget, const char *path, guint *width,
@@ -1794,6 +1796,17 @@ show_progress (WbMigrationWizard    *self,
   refresh_image (self, FALSE);
   gtk_widget_queue_draw (GTK_WIDGET (self->tiles_area));
 
+  /* --wizard-close-after N: close the window in the middle of the run. */
+  if (self->scripted && self->script.close_after > 0 && p->tiles_done >= self->script.close_after
+      && self->exit_status != NULL)
+    {
+      script_say (self, "migrate closing tiles-done=%u", p->tiles_done);
+      *self->exit_status = 0;
+      self->exit_status = NULL;
+      g_idle_add_full (G_PRIORITY_DEFAULT, close_idle, g_object_ref (self), g_object_unref);
+      return;
+    }
+
   /* --wizard-interrupt N: Pause once N tiles are done, then Cancel while
    * paused (the workers must notice), then Resume (in run_finished). */
   if (self->scripted && self->script.interrupt_after > 0 && !self->script_interrupted
@@ -1946,6 +1959,11 @@ run_finished_idle (gpointer data)
 
   if (run->wizard != NULL && run->wizard->run == run)
     run_finished (run->wizard, run);
+  if (run->held != NULL)
+    {
+      g_application_release (run->held);
+      g_clear_object (&run->held);
+    }
   return G_SOURCE_REMOVE;
 }
 
@@ -2340,6 +2358,7 @@ static const GOptionEntry script_options[] = {
   { "wizard-export-fold", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Scripted: export the fold (.npy, .sgy or .png)"), N_("PATH") },
   { "wizard-screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Scripted: save the wizard's run page as PNG at the end"), N_("PATH") },
   { "wizard-interrupt", 0, 0, G_OPTION_ARG_INT, NULL, N_("Scripted: pause once N tiles are done, cancel, then resume"), N_("N") },
+  { "wizard-close-after", 0, 0, G_OPTION_ARG_INT, NULL, N_("Scripted: close the wizard once N tiles are done"), N_("N") },
   { "wizard-page-screenshots", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Scripted: save each page before the run as PREFIX-PAGE.png"), N_("PREFIX") },
   { NULL }
 };
@@ -2370,6 +2389,13 @@ wb_migration_script_parse (WbMigrationScript *script,
         return 2;
       }
     script->interrupt_after = n;
+    n = 0;
+    if (g_variant_dict_lookup (dict, "wizard-close-after", "i", &n) && n < 1)
+      {
+        g_printerr (_("--wizard-close-after must be 1 or more\n"));
+        return 2;
+      }
+    script->close_after = n;
   }
   if (script->synthetic && script->segy)
     {
@@ -2379,7 +2405,7 @@ wb_migration_script_parse (WbMigrationScript *script,
   script->active = script->synthetic || script->segy != NULL;
   if (!script->active && (script->settings || script->save_synthetic || script->export_image
                           || script->export_fold || script->screenshot || script->page_screenshots
-                          || script->interrupt_after))
+                          || script->interrupt_after || script->close_after))
     {
       g_printerr (_("The --wizard-* options need --migrate-synthetic or --migrate-segy\n"));
       return 2;
@@ -2840,12 +2866,22 @@ wb_migration_wizard_dispose (GObject *object)
   self->scan = NULL;
   if (self->run != NULL)
     {
-      /* The worker ends at its next batch and drops its reference. */
+      /* The worker ends at its next batch and drops its reference; the
+       * application waits for it (its last window may be this one), so the
+       * process never exits under a worker still using the device. */
       self->run->wizard = NULL;
       if (self->run->running)
         {
+          GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+
           g_cancellable_cancel (self->run->cancellable);
           wb_pstm_job_set_paused (self->run->job, FALSE);
+          if (app != NULL && self->run->held == NULL)
+            {
+              self->run->held = g_object_ref (G_APPLICATION (app));
+              g_application_hold (self->run->held);
+            }
+          script_say (self, "migrate window closed while running: cancelling");
         }
       g_clear_pointer (&self->run, run_unref);
     }

@@ -24,6 +24,7 @@ typedef struct
   char     *screenshot;       /* the window on the run page, at the end */
   char     *page_screenshots; /* PREFIX: each page before the run, PREFIX-PAGE.png */
   guint     interrupt_after;  /* > 0: pause, cancel and resume after this many tiles */
+  guint     close_after;      /* > 0: close the window after this many tiles */
 } WbMigrationScript;
 
 /* Adds the scripted options to @app's command line. */
