@@ -2461,6 +2461,25 @@ apply_setting (WbMigrationWizard *self,
       update_velocity (self);
       return TRUE;
     }
+  if (g_str_equal (kv[0], "slice-axis"))
+    {
+      static const char * const axes[] = { "inline", "crossline", "time" };
+
+      for (guint a = 0; a < G_N_ELEMENTS (axes); a++)
+        if (g_str_equal (kv[1], axes[a]))
+          {
+            gtk_drop_down_set_selected (self->slice_axis, a);
+            return TRUE;
+          }
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "slice-axis: expected inline, crossline or time, not “%s”", kv[1]);
+      return FALSE;
+    }
+  if (g_str_equal (kv[0], "slice-index"))
+    {
+      gtk_editable_set_text (GTK_EDITABLE (self->slice_index), kv[1]);
+      gtk_spin_button_update (self->slice_index);
+      return TRUE;
+    }
   if (g_str_equal (kv[0], "velocity-file"))
     {
       g_free (self->velocity_file);
@@ -2527,14 +2546,25 @@ apply_setting (WbMigrationWizard *self,
   return TRUE;
 }
 
+/* Every setting, or (@slice) only the run page's slice-axis and
+ * slice-index, which the run page sets itself when it plans the job. */
+static gboolean
+apply_settings_full (WbMigrationWizard *self,
+                     gboolean           slice,
+                     GError           **error)
+{
+  for (guint i = 0; self->script.settings && self->script.settings[i]; i++)
+    if (slice == g_str_has_prefix (self->script.settings[i], "slice-")
+        && !apply_setting (self, self->script.settings[i], error))
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 apply_settings (WbMigrationWizard *self,
                 GError           **error)
 {
-  for (guint i = 0; self->script.settings && self->script.settings[i]; i++)
-    if (!apply_setting (self, self->script.settings[i], error))
-      return FALSE;
-  return TRUE;
+  return apply_settings_full (self, FALSE, error);
 }
 
 /* Renders @widget as it is on screen into a PNG (atomically). */
@@ -2672,6 +2702,8 @@ script_continue (WbMigrationWizard *self)
       if (self->run != NULL && current_page (self) == N_PAGES - 1)
         {
           /* The run has ended well. */
+          if (!apply_settings_full (self, TRUE, &error))
+            goto fail;
           if (self->script.export_image != NULL)
             {
               g_autoptr(WbField) image = wb_pstm_job_get_image (self->run->job);
