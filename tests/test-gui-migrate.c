@@ -292,6 +292,8 @@ test_segy (void)
 {
   g_autofree char *sgy = g_strdup_printf ("%s/input.sgy", tmp);
   g_autofree char *image_path = g_strdup_printf ("%s/image.sgy", tmp);
+  g_autofree char *vel = g_strdup_printf ("%s/velocity.txt", tmp);
+  g_autofree char *vel_setting = g_strdup_printf ("velocity-file=%s", vel);
   const char *args[32] = { "--migrate-segy", sgy, "--backend", "reference" };
   guint n = 4;
   g_auto(AppRun) run = { 0 };
@@ -317,11 +319,16 @@ test_segy (void)
   g_assert_no_error (error);
   wb_synth_params_clear (&sp);
 
+  /* The same v(t) as a file of "t v" lines this time. */
+  g_assert_true (g_file_set_contents (vel, "# t v\n0 1900\n1 2100\n", -1, NULL));
   for (guint i = 2; settings[i]; i++)   /* the synthetic data's settings do not apply */
-    {
-      args[n++] = "--wizard-set";
-      args[n++] = settings[i];
-    }
+    if (!g_str_has_prefix (settings[i], "velocity-table="))
+      {
+        args[n++] = "--wizard-set";
+        args[n++] = settings[i];
+      }
+  args[n++] = "--wizard-set";
+  args[n++] = vel_setting;
   args[n++] = "--wizard-export-image";
   args[n++] = image_path;
   args[n] = NULL;
