@@ -22,65 +22,7 @@
 #include "wb-render.h"
 #include "wb-sim.h"
 #include "wb-cli.h"
-
-static int
-fail (GError *error)
-{
-  int code = wb_error_exit_code (error);
-  g_printerr ("wavebench-cli: error: %s\n", error->message);
-  g_error_free (error);
-  return code ? code : 1;
-}
-
-static int
-usage_error (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
-
-static int
-usage_error (const char *fmt, ...)
-{
-  va_list ap;
-  g_autofree char *msg = NULL;
-
-  va_start (ap, fmt);
-  msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  g_printerr ("wavebench-cli: error: %s\n", msg);
-  return 2;
-}
-
-/* Parses a subcommand's options; returns FALSE (exit 2) with a message. */
-static gboolean
-parse_options (const char   *usage,
-               const char   *summary,
-               GOptionEntry *entries,
-               int          *argc,
-               char       ***argv)
-{
-  g_autoptr(GOptionContext) ctx = g_option_context_new (usage);
-  g_autoptr(GError) error = NULL;
-
-  g_option_context_set_summary (ctx, summary);
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, argc, argv, &error))
-    {
-      g_printerr ("wavebench-cli: error: %s\n", error->message);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static void
-print_json (JsonBuilder *b)
-{
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) root = json_builder_get_root (b);
-  g_autofree char *s = NULL;
-
-  json_generator_set_pretty (gen, TRUE);
-  json_generator_set_root (gen, root);
-  s = json_generator_to_data (gen, NULL);
-  g_print ("%s\n", s);
-}
+#include "wb-cli-common.h"
 
 /* --- devices --------------------------------------------------------- */
 
@@ -137,7 +79,7 @@ cmd_devices (int argc, char **argv)
   g_autofree char *why = NULL;
   g_autoptr(WbDevice) chosen = NULL;
 
-  if (!parse_options ("", "List every backend: each OpenCL device of every platform, and the reference.",
+  if (!wb_cli_parse_options ("", "List every backend: each OpenCL device of every platform, and the reference.",
                       entries, &argc, &argv))
     return 2;
   devices = wb_device_list (&notice);
@@ -167,7 +109,7 @@ cmd_devices (int argc, char **argv)
       json_builder_set_member_name (b, "auto_reason");
       json_builder_add_string_value (b, why);
       json_builder_end_object (b);
-      print_json (b);
+      wb_cli_print_json (b);
       return 0;
     }
   for (guint i = 0; i < devices->len; i++)
@@ -500,42 +442,42 @@ cmd_run (int argc, char **argv)
   int rc = 0;
   g_autoptr(JsonBuilder) jb = json_builder_new ();
 
-  if (!parse_options ("PRESET", "Run a preset (a bundled name or a .json file) on a backend.",
+  if (!wb_cli_parse_options ("PRESET", "Run a preset (a bundled name or a .json file) on a backend.",
                       entries, &argc, &argv))
     return 2;
   if (argc != 2)
-    return usage_error ("run: expected exactly one PRESET (a bundled name or a .json file)");
+    return wb_cli_usage_error ("run: expected exactly one PRESET (a bundled name or a .json file)");
   if (cmap_name && !wb_colormap_from_string (cmap_name, &forced_cmap))
-    return usage_error ("--colormap '%s': expected viridis, hot, diverging or gray", cmap_name);
+    return wb_cli_usage_error ("--colormap '%s': expected viridis, hot, diverging or gray", cmap_name);
   if (kernels && !wb_kernel_dir_check (kernels, &error))
-    return fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
 
   wb_render_options_init (&ropts);
   if (!parse_slice (slice, &ropts, &error))
-    return fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
 
   preset = load_preset_with_overrides (argv[1], sets, &error);
   if (preset == NULL)
-    return fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   /* Validate output specs before the (maybe long) run. */
   for (guint i = 0; pngs && pngs[i]; i++)
     {
       g_autofree char *f = NULL, *p = NULL;
       if (!split_output (pngs[i], "--png", &f, &p, &error))
-        return fail (g_steal_pointer (&error));
+        return wb_cli_fail (g_steal_pointer (&error));
     }
   for (guint i = 0; npys && npys[i]; i++)
     {
       g_autofree char *f = NULL, *p = NULL;
       if (!split_output (npys[i], "--npy", &f, &p, &error))
-        return fail (g_steal_pointer (&error));
+        return wb_cli_fail (g_steal_pointer (&error));
     }
   device = pick_device (backend, quiet || json, &error);
   if (device == NULL)
-    return fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   keep = output_fields (pngs, npys);
   if (!start_sim (preset, device, kernels, keep, &sim, &guard, &error))
-    return fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   for (guint i = 0; pngs && pngs[i]; i++)
     {
       g_autofree char *f = NULL, *p = NULL;
@@ -543,7 +485,7 @@ cmd_run (int argc, char **argv)
       if (!wb_sim_has_field (sim, f))
         {
           g_autofree char *list = g_strjoinv (", ", (char **) sim->field_names);
-          return usage_error ("--png %s: solver %s has no field '%s' (fields: %s)", pngs[i], sim->klass->name, f, list);
+          return wb_cli_usage_error ("--png %s: solver %s has no field '%s' (fields: %s)", pngs[i], sim->klass->name, f, list);
         }
     }
   for (guint i = 0; npys && npys[i]; i++)
@@ -553,7 +495,7 @@ cmd_run (int argc, char **argv)
       if (!wb_sim_has_field (sim, f))
         {
           g_autofree char *list = g_strjoinv (", ", (char **) sim->field_names);
-          return usage_error ("--npy %s: solver %s has no field '%s' (fields: %s)", npys[i], sim->klass->name, f, list);
+          return wb_cli_usage_error ("--npy %s: solver %s has no field '%s' (fields: %s)", npys[i], sim->klass->name, f, list);
         }
     }
   if (steps < 0)
@@ -576,17 +518,17 @@ cmd_run (int argc, char **argv)
           g_clear_pointer (&device, wb_device_unref);
           device = pick_device ("reference", TRUE, &error);
           if (device == NULL || !start_sim (preset, device, kernels, keep, &sim, &guard, &error))
-            return fail (g_steal_pointer (&error));
+            return wb_cli_fail (g_steal_pointer (&error));
           if (!run_steps (sim, guard, (guint64) steps, progress, &seconds, &error) &&
               !g_error_matches (error, WB_ERROR, WB_ERROR_DIVERGED))
-            return fail (g_steal_pointer (&error));
+            return wb_cli_fail (g_steal_pointer (&error));
         }
       else if (!g_error_matches (error, WB_ERROR, WB_ERROR_DIVERGED))
-        return fail (g_steal_pointer (&error));
+        return wb_cli_fail (g_steal_pointer (&error));
       /* A blow-up: the outputs get the last good state, then exit 1. */
       diverged = g_steal_pointer (&error);
       if (diverged != NULL && wb_guard_last_good_step (guard) < 0)
-        return fail (g_steal_pointer (&diverged));
+        return wb_cli_fail (g_steal_pointer (&diverged));
     }
   if (!quiet && !json && !progress)
     g_printerr ("wavebench-cli: %" G_GINT64_FORMAT " steps in %.3f s (%.1f steps/s), simulated time %.6g s\n",
@@ -630,10 +572,10 @@ cmd_run (int argc, char **argv)
           continue;
         }
       if (field == NULL)
-        return fail (g_steal_pointer (&error));
+        return wb_cli_fail (g_steal_pointer (&error));
       o.colormap = cmap_name ? forced_cmap : default_colormap (f);
       if (!wb_png_write_field (field, &o, p, &error))
-        return fail (g_steal_pointer (&error));
+        return wb_cli_fail (g_steal_pointer (&error));
       json_builder_add_string_value (jb, p);
       if (!quiet && !json)
         g_printerr ("wavebench-cli: wrote %s (%s%s)\n", p, f, diverged ? ", the last good state" : "");
@@ -653,9 +595,9 @@ cmd_run (int argc, char **argv)
           continue;
         }
       if (field == NULL)
-        return fail (g_steal_pointer (&error));
+        return wb_cli_fail (g_steal_pointer (&error));
       if (!wb_npy_write_field (field, p, &error))
-        return fail (g_steal_pointer (&error));
+        return wb_cli_fail (g_steal_pointer (&error));
       json_builder_add_string_value (jb, p);
       if (!quiet && !json)
         g_printerr ("wavebench-cli: wrote %s (%s%s)\n", p, f, diverged ? ", the last good state" : "");
@@ -664,14 +606,14 @@ cmd_run (int argc, char **argv)
     {
       g_autoptr(GPtrArray) traces = wb_sim_read_traces (sim, &error);
       if (traces == NULL)
-        return fail (g_steal_pointer (&error));
+        return wb_cli_fail (g_steal_pointer (&error));
       if (!write_traces_csv (traces, csv, &error))
-        return fail (g_steal_pointer (&error));
+        return wb_cli_fail (g_steal_pointer (&error));
       json_builder_add_string_value (jb, csv);
     }
   json_builder_end_array (jb);
   if (diverged != NULL)
-    return fail (g_steal_pointer (&diverged));
+    return wb_cli_fail (g_steal_pointer (&diverged));
 
   json_builder_set_member_name (jb, "fields");
   json_builder_begin_object (jb);
@@ -685,7 +627,7 @@ cmd_run (int argc, char **argv)
         break;
       field = wb_sim_read_field (sim, sim->field_names[i], &error);
       if (field == NULL)
-        return fail (g_steal_pointer (&error));
+        return wb_cli_fail (g_steal_pointer (&error));
       bad = wb_field_range (field, &lo, &hi);
       json_builder_set_member_name (jb, sim->field_names[i]);
       json_builder_begin_object (jb);
@@ -702,7 +644,7 @@ cmd_run (int argc, char **argv)
   json_builder_end_object (jb);
   json_builder_end_object (jb);
   if (json)
-    print_json (jb);
+    wb_cli_print_json (jb);
   return rc;
 }
 
@@ -719,16 +661,16 @@ cmd_validate (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(WbPreset) preset = NULL;
 
-  if (!parse_options ("PRESET", "Check a preset without running it.", entries, &argc, &argv))
+  if (!wb_cli_parse_options ("PRESET", "Check a preset without running it.", entries, &argc, &argv))
     return 2;
   if (argc != 2)
-    return usage_error ("validate: expected exactly one PRESET");
+    return wb_cli_usage_error ("validate: expected exactly one PRESET");
   preset = load_preset_with_overrides (argv[1], sets, &error);
   if (preset == NULL)
-    return fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   if (g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (preset->root), "solver", ""), "pstm") != 0
       && !wb_sim_validate (preset, &error))
-    return fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   g_print ("%s: valid\n", preset->name);
   return 0;
 }
@@ -881,21 +823,19 @@ cmd_bench (int argc, char **argv)
   /* Freed on every return, the usage errors included (ASan found the leak). */
   g_autoptr(GArray) cases = g_array_new (FALSE, TRUE, sizeof (BenchCase));
 
-#ifdef WB_HAVE_PSTM_CLI
   if (argc >= 2 && g_str_equal (argv[1], "pstm"))
     return wb_cli_bench_pstm (argc - 1, argv + 1);
-#endif
 
-  if (!parse_options ("SOLVER|all", "Measure cell updates/s against the device's copy bandwidth.\n"
+  if (!wb_cli_parse_options ("SOLVER|all", "Measure cell updates/s against the device's copy bandwidth.\n"
                       "Minimal bytes per cell per step are stated by each solver.", entries, &argc, &argv))
     return 2;
   if (argc != 2)
-    return usage_error ("bench: expected one of bhte, vwe, pstm, all");
+    return wb_cli_usage_error ("bench: expected one of bhte, vwe, pstm, all");
   what = argv[1];
   if (dim != 2 && dim != 3)
-    return usage_error ("--dim %d: expected 2 or 3", dim);
+    return wb_cli_usage_error ("--dim %d: expected 2 or 3", dim);
   if (grid < 0 || grid > 65536 || steps < 0 || readback < 0 || readback_steps <= 0)
-    return usage_error ("bench: --grid, --steps and --readback must be positive");
+    return wb_cli_usage_error ("bench: --grid, --steps and --readback must be positive");
 
   if (g_str_equal (what, "all"))
     {
@@ -917,11 +857,11 @@ cmd_bench (int argc, char **argv)
       g_array_append_val (cases, c);
     }
   else
-    return usage_error ("bench: unknown solver '%s' (bhte, vwe, pstm or all)", what);
+    return wb_cli_usage_error ("bench: unknown solver '%s' (bhte, vwe, pstm or all)", what);
 
   device = pick_device (backend, json, &error);
   if (device == NULL)
-    return fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   if (!no_bw && wb_device_measure_bandwidth (device, &error) <= 0 && error)
     {
       g_printerr ("wavebench-cli: copy bandwidth not measured: %s\n", error->message);
@@ -952,12 +892,12 @@ cmd_bench (int argc, char **argv)
     {
       BenchCase *bc = &g_array_index (cases, BenchCase, i);
       if (!bench_case (bc, device, kernels, readback, readback_steps, jb, !json, &error))
-        return fail (g_steal_pointer (&error));
+        return wb_cli_fail (g_steal_pointer (&error));
     }
   json_builder_end_array (jb);
   json_builder_end_object (jb);
   if (json)
-    print_json (jb);
+    wb_cli_print_json (jb);
   return 0;
 }
 
@@ -977,10 +917,8 @@ static const Command commands[] = {
   { "bench", cmd_bench, "Benchmark a solver (bhte, vwe, pstm, all)" },
   { "presets", cmd_presets, "List the bundled presets" },
   { "debug", wb_cli_debug, "Kernel debugging: coverage, probes, diff, launch" },
-#ifdef WB_HAVE_PSTM_CLI
   { "synth", wb_cli_synth, "Write synthetic seismic data as SEG-Y" },
   { "migrate", wb_cli_migrate, "Kirchhoff pre-stack time migration of a SEG-Y file" },
-#endif
 };
 
 static void

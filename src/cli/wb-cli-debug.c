@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "wb-cli.h"
+#include "wb-cli-common.h"
 #include "wb-compare.h"
 #include "wb-error.h"
 #include "wb-launch.h"
@@ -33,36 +34,6 @@ typedef struct
   gboolean  all_steps;
   gboolean  json;
 } DebugOptions;
-
-static int
-debug_fail (GError *error)
-{
-  int code = wb_error_exit_code (error);
-
-  g_printerr ("wavebench-cli: error: %s\n", error->message);
-  g_error_free (error);
-  return code ? code : 1;
-}
-
-static int
-debug_usage (const char *msg)
-{
-  g_printerr ("wavebench-cli: error: %s\n", msg);
-  return 2;
-}
-
-static void
-print_builder (JsonBuilder *b)
-{
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autoptr(JsonNode) root = json_builder_get_root (b);
-  g_autofree char *s = NULL;
-
-  json_generator_set_pretty (gen, TRUE);
-  json_generator_set_root (gen, root);
-  s = json_generator_to_data (gen, NULL);
-  g_print ("%s\n", s);
-}
 
 /* Loads the preset, applies --set, --variant and --local into its "debug"
  * section (so that wb_sim_new applies them on OpenCL only), and creates
@@ -179,18 +150,18 @@ do_coverage (const DebugOptions *o,
   const char *field;
 
   if (sim == NULL)
-    return debug_fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   field = o->field ? o->field : sim->default_field;
   if (o->sentinel && !wb_sentinel_parse (o->sentinel, &sentinel, &error))
-    return debug_fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   if (!advance (sim, o->steps, &error))
-    return debug_fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   cov = wb_coverage_measure (sim, field, sentinel, &error);
   if (cov == NULL)
-    return debug_fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   if (!write_png (o, cov->map, WB_COLORMAP_GRAY, TRUE, 0.0, 1.0,
                   "coverage (white written, black unwritten)", &error))
-    return debug_fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   if (o->json)
     {
       b = json_builder_new ();
@@ -203,7 +174,7 @@ do_coverage (const DebugOptions *o,
           wb_launch_report_to_json (&launch, b);
         }
       json_builder_end_object (b);
-      print_builder (b);
+      wb_cli_print_json (b);
     }
   else
     {
@@ -227,15 +198,15 @@ do_probes (const DebugOptions *o,
   g_autoptr(WbProbeReport) rep = NULL;
 
   if (sim == NULL)
-    return debug_fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   if (!wb_probe_enable (sim, &error) || !advance (sim, o->steps, &error))
-    return debug_fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   rep = wb_probe_measure (sim, &error);
   if (rep == NULL)
-    return debug_fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   if (!write_png (o, rep->map, WB_COLORMAP_VIRIDIS, TRUE, 0.0, MAX (rep->max_checkpoint, 1),
                   "highest checkpoint reached", &error))
-    return debug_fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   if (o->json)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -243,7 +214,7 @@ do_probes (const DebugOptions *o,
       json_builder_set_member_name (b, "probes");
       wb_probe_report_to_json (rep, b);
       json_builder_end_object (b);
-      print_builder (b);
+      wb_cli_print_json (b);
     }
   else
     {
@@ -265,18 +236,18 @@ do_diff (const DebugOptions *o,
   gint64 steps = o->steps > 0 ? o->steps : 10;
 
   if (b == NULL)
-    return debug_fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   rep = wb_compare_run (a, b, (guint64) steps, o->field ? fields : NULL, o->tolerance,
                         !o->all_steps, NULL, NULL, &error);
   if (rep == NULL)
-    return debug_fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   if (o->png)
     {
       const char *name = rep->exceeded ? rep->first_field : o->field ? o->field : a->default_field;
       WbCompareField *f = wb_compare_report_field (rep, name);
 
       if (f && !write_png (o, f->error_map, WB_COLORMAP_HOT, FALSE, 0, 0, f->error_map->name, &error))
-        return debug_fail (g_steal_pointer (&error));
+        return wb_cli_fail (g_steal_pointer (&error));
     }
   if (o->json)
     {
@@ -285,7 +256,7 @@ do_diff (const DebugOptions *o,
       json_builder_set_member_name (jb, "diff");
       wb_compare_report_to_json (rep, jb);
       json_builder_end_object (jb);
-      print_builder (jb);
+      wb_cli_print_json (jb);
     }
   else
     {
@@ -305,13 +276,13 @@ do_launch (const DebugOptions *o,
   gboolean ran;
 
   if (sim == NULL)
-    return debug_fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   if (!wb_launch_plan (sim, &plan, &error))
-    return debug_fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   /* Flags come before running; a launch over the limit is not attempted. */
   ran = !(plan.flags & (WB_LAUNCH_OVER_WG_LIMIT | WB_LAUNCH_OVER_ITEM_SIZE)) && o->steps != 0;
   if (ran && !advance (sim, MAX (o->steps, 1), &error))
-    return debug_fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   ran = ran && wb_launch_last (sim, &last);
   if (o->json)
     {
@@ -325,7 +296,7 @@ do_launch (const DebugOptions *o,
       else
         json_builder_add_null_value (b);
       json_builder_end_object (b);
-      print_builder (b);
+      wb_cli_print_json (b);
     }
   else
     {
@@ -380,12 +351,12 @@ wb_cli_debug (int argc, char **argv)
       return 2;
     }
   if (argc != 3)
-    return debug_usage ("debug: expected coverage, probes, diff or launch, then a PRESET");
+    return wb_cli_usage_error ("debug: expected coverage, probes, diff or launch, then a PRESET");
   if (o.variant && !g_strv_contains ((const char * const[]) { "none", "early-bounds", "grid-in-groups", NULL },
                                       o.variant))
-    return debug_usage ("--variant: expected none, early-bounds or grid-in-groups");
+    return wb_cli_usage_error ("--variant: expected none, early-bounds or grid-in-groups");
   if (o.tolerance < 0)
-    return debug_usage ("--tolerance: must be 0 or more");
+    return wb_cli_usage_error ("--tolerance: must be 0 or more");
   if (g_str_equal (argv[1], "coverage"))
     rc = do_coverage (&o, argv[2]);
   else if (g_str_equal (argv[1], "probes"))
@@ -395,7 +366,7 @@ wb_cli_debug (int argc, char **argv)
   else if (g_str_equal (argv[1], "launch"))
     rc = do_launch (&o, argv[2]);
   else
-    rc = debug_usage ("debug: expected coverage, probes, diff or launch");
+    rc = wb_cli_usage_error ("debug: expected coverage, probes, diff or launch");
   g_free (o.backend);
   g_free (o.against);
   g_free (o.kernels);

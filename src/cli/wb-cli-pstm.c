@@ -17,52 +17,7 @@
 #include "wb-segy.h"
 #include "wb-synth.h"
 #include "wb-cli-pstm.h"
-
-static int
-fail (GError *error)
-{
-  int code = wb_error_exit_code (error);
-
-  g_printerr ("wavebench-cli: error: %s\n", error->message);
-  g_error_free (error);
-  return code ? code : 1;
-}
-
-static int
-usage (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
-
-static int
-usage (const char *fmt, ...)
-{
-  va_list ap;
-  g_autofree char *msg = NULL;
-
-  va_start (ap, fmt);
-  msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  g_printerr ("wavebench-cli: error: %s\n", msg);
-  return 2;
-}
-
-static gboolean
-parse_options (const char   *args,
-               const char   *summary,
-               GOptionEntry *entries,
-               int          *argc,
-               char       ***argv)
-{
-  g_autoptr(GOptionContext) ctx = g_option_context_new (args);
-  g_autoptr(GError) error = NULL;
-
-  g_option_context_set_summary (ctx, summary);
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, argc, argv, &error))
-    {
-      g_printerr ("wavebench-cli: error: %s\n", error->message);
-      return FALSE;
-    }
-  return TRUE;
-}
+#include "wb-cli-common.h"
 
 /* "a,b,c" into doubles; between @min_n and @max_n of them. */
 static gboolean
@@ -226,13 +181,13 @@ wb_cli_synth (int argc, char **argv)
   int format;
   int rc = 0;
 
-  if (!parse_options ("", "Write synthetic pre-stack seismic data (diffractors, dipping reflectors) as SEG-Y.",
+  if (!wb_cli_parse_options ("", "Write synthetic pre-stack seismic data (diffractors, dipping reflectors) as SEG-Y.",
                       entries, &argc, &argv))
     return 2;
   if (argc != 1)
-    return usage ("synth: unexpected argument '%s'", argv[1]);
+    return wb_cli_usage_error ("synth: unexpected argument '%s'", argv[1]);
   if (output == NULL)
-    return usage ("synth: --output FILE.sgy is required");
+    return wb_cli_usage_error ("synth: --output FILE.sgy is required");
 
   wb_synth_params_init (&p);
   if (!parse_format (format_s, &format, &error)
@@ -332,7 +287,7 @@ wb_cli_synth (int argc, char **argv)
 out:
   wb_synth_params_clear (&p);
   if (error != NULL)
-    rc = fail (g_steal_pointer (&error));
+    rc = wb_cli_fail (g_steal_pointer (&error));
   return rc;
 }
 
@@ -528,16 +483,16 @@ wb_cli_migrate (int argc, char **argv)
   guint sig;
   GThread *thread;
 
-  if (!parse_options ("INPUT.sgy", "Kirchhoff pre-stack time migration of a SEG-Y file.\n"
+  if (!wb_cli_parse_options ("INPUT.sgy", "Kirchhoff pre-stack time migration of a SEG-Y file.\n"
                       "Ctrl-C stops after the current batch and saves the finished tiles;\n"
                       "run again with --resume to continue.", entries, &argc, &argv))
     return 2;
   if (argc != 2)
-    return usage ("migrate: expected exactly one INPUT.sgy");
+    return wb_cli_usage_error ("migrate: expected exactly one INPUT.sgy");
   if (velocity_s == NULL)
-    return usage ("migrate: --velocity V|FILE is required");
+    return wb_cli_usage_error ("migrate: --velocity V|FILE is required");
   if (output == NULL)
-    return usage ("migrate: --output IMAGE.sgy is required");
+    return wb_cli_usage_error ("migrate: --output IMAGE.sgy is required");
 
   wb_pstm_params_init (&params);
   base = strip_sgy (output);
@@ -755,7 +710,7 @@ wb_cli_migrate (int argc, char **argv)
 out:
   wb_pstm_params_clear (&params);
   if (error != NULL)
-    rc = fail (g_steal_pointer (&error));
+    rc = wb_cli_fail (g_steal_pointer (&error));
   return rc;
 }
 
@@ -795,21 +750,21 @@ wb_cli_bench_pstm (int argc, char **argv)
   WbDiffractor d;
   double wall_rate, kernel_rate;
 
-  if (!parse_options ("", "Measure Kirchhoff migration throughput: contributions/s (traces in aperture x\n"
+  if (!wb_cli_parse_options ("", "Measure Kirchhoff migration throughput: contributions/s (traces in aperture x\n"
                       "output samples per second) and traces/s, on synthetic data in memory.",
                       entries, &argc, &argv))
     return 2;
   if (argc != 1)
-    return usage ("bench pstm: unexpected argument '%s'", argv[1]);
+    return wb_cli_usage_error ("bench pstm: unexpected argument '%s'", argv[1]);
   if (midpoints < 1 || outputs < 0 || outputs > 4096 || samples < 2 || offsets < 1 || offsets > 64
       || aperture <= 0 || seconds <= 0)
-    return usage ("bench pstm: --midpoints >= 1, --outputs 1..4096, --samples >= 2, --offsets 1..64, "
+    return wb_cli_usage_error ("bench pstm: --midpoints >= 1, --outputs 1..4096, --samples >= 2, --offsets 1..64, "
                   "--aperture > 0, --seconds > 0");
 
   all = wb_device_list (&notice);
   device = wb_device_lookup (all, backend ? backend : "auto", NULL, &error);
   if (device == NULL)
-    return fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   devices = g_ptr_array_new_with_free_func ((GDestroyNotify) wb_device_unref);
   g_ptr_array_add (devices, wb_device_ref (device));
 
@@ -830,11 +785,11 @@ wb_cli_bench_pstm (int argc, char **argv)
   input = wb_synth_to_input (&sp, &error);
   wb_synth_params_clear (&sp);
   if (input == NULL)
-    return fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
 
   wb_pstm_params_init (&pp);
   if (!wb_pstm_params_auto_grid (&pp, input, 0, 0, &error))
-    return fail (g_steal_pointer (&error));
+    return wb_cli_fail (g_steal_pointer (&error));
   pp.aperture_max = aperture;
   velocity = wb_velocity_new_constant (2000);
 
@@ -853,7 +808,7 @@ wb_cli_bench_pstm (int argc, char **argv)
         pp.dx = pp.dy = (midpoints - 1) * 25.0 / MAX (n - 1, 1);
         job = wb_pstm_job_new (input, &pp, velocity, devices, kernels, &error);
         if (job == NULL || !wb_pstm_job_run (job, NULL, &error))
-          return fail (g_steal_pointer (&error));
+          return wb_cli_fail (g_steal_pointer (&error));
         wb_pstm_job_get_stats (job, &st);
         if (n == 1)
           n = calibrate ? 8 : outputs;      /* after the warm-up */

@@ -29,14 +29,10 @@ find_solver (const WbPreset  *preset,
 
   if (solver == NULL)
     return NULL;
-#ifdef WB_HAVE_BHTE
   if (g_str_equal (solver, "bhte"))
     return wb_bhte_new;
-#endif
-#ifdef WB_HAVE_VWE
   if (g_str_equal (solver, "vwe"))
     return wb_vwe_new;
-#endif
   if (g_str_equal (solver, "pstm"))
     g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
                  "preset '%s': solver 'pstm' is a migration job, not a time-stepping simulation; "
