@@ -13,6 +13,7 @@
 
 #include "wb-error.h"
 #include "wb-guard.h"
+#include "wb-launch.h"
 #include "wb-preset.h"
 #include "wb-sim.h"
 
@@ -66,17 +67,19 @@ wb_fuzz_validate (const WbPreset *preset)
 
   if (solver == NULL)
     return;
-  /* As wb_sim_new does: the guard section is not the solver's. */
+  /* As wb_sim_validate does: the guard and debug sections are not the
+   * solver's. */
+  if (!wb_kernel_config_validate (stripped ? stripped : preset, &stripped, &error))
+    {
+      wb_fuzz_check_error (error);
+      return;
+    }
   if (stripped != NULL)
     preset = stripped;
-#ifdef WB_HAVE_BHTE
   if (g_str_equal (solver, "bhte"))
     sim = wb_bhte_new (preset, NULL, NULL, TRUE, &error);
-#endif
-#ifdef WB_HAVE_VWE
-  if (g_str_equal (solver, "vwe"))
+  else if (g_str_equal (solver, "vwe"))
     sim = wb_vwe_new (preset, NULL, NULL, TRUE, &error);
-#endif
   if (sim != NULL)
     wb_sim_free (sim);
   else if (error != NULL)
