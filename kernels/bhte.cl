@@ -90,9 +90,18 @@ bhte_step (__global const float * restrict T_in,
   const int j = get_global_id (1);
   const int k = get_global_id (2);
 
+#if WB_VARIANT_EARLY_BOUNDS
+  /* BROKEN on purpose, for the early-return-bounds teaching preset
+   * (docs/debugging.md): the bounds check of a 2D version kept in the 3D
+   * port compares the cell index with ONE plane, so every work-item past
+   * the first z plane returns before writing and nothing reports it. */
+  if (i >= NX || j >= NY || IDX3 (i, j, k) >= (size_t) NX * NY)
+    return;
+#else
   /* The global size is rounded up to the work-group size. */
   if (i >= NX || j >= NY || k >= NZ)
     return;
+#endif
 
   const size_t c = IDX3 (i, j, k);
 #define WB_PROBE_ID c

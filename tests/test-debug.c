@@ -177,9 +177,8 @@ test_early_bounds (void)
   for (guint c = 1; c < 4; c++)
     g_assert_cmpuint (probes->counts[c], ==, 0);
 
-  /* Without its variant, bhte-broken.cl is the solver's kernel: it stays
-   * with the reference like bhte.cl does (a copy that drifted from
-   * bhte.cl would show here). */
+  /* Without its variant the teaching preset runs the solver's kernel: it
+   * stays with the reference. */
   {
     g_autoptr(WbDevice) ref = reference_device ();
     g_autoptr(WbSim) a = sim_from ("early-return-bounds", dev, "debug.variant=none", NULL);

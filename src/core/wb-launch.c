@@ -80,7 +80,7 @@ wb_kernel_config_from_preset (const WbPreset  *preset,
        strlen (config->kernel_file) > 64))
     {
       g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
-                   "debug.kernel: expected a kernel file name like \"bhte-broken.cl\", got \"%s\"",
+                   "debug.kernel: expected a kernel file name like \"my-bhte.cl\", got \"%s\"",
                    config->kernel_file);
       goto fail;
     }
@@ -273,8 +273,7 @@ wb_kernel_debug_build (WbKernelDebug        *dbg,
   g_autofree char *file = NULL;
 
   /* The early-bounds variant is a WB_VARIANT_EARLY_BOUNDS branch in the
-   * kernel file: the solver's own (vwe.cl) or the one the config names
-   * (bhte-broken.cl). */
+   * kernel file: the solver's own, or the one the config names. */
   file = g_strdup (config->kernel_file ? config->kernel_file : dbg->file);
   defines = g_strconcat (dbg->base_defines ? dbg->base_defines : "",
                          is_variant (config, "early-bounds") ? "#define WB_VARIANT_EARLY_BOUNDS 1\n" : "",

@@ -1,17 +1,17 @@
 /* wb-launch.h: launch geometry and the solvers' kernel debugging state.
  *
  * A WbKernelConfig says how a solver builds and launches its main kernel:
- * a kernel file (a variant such as "bhte-broken.cl"), a named variant, the
+ * a kernel file (an edited copy, say), a named variant, the
  * checkpoint probes of wb-common.h (-DWB_PROBES), and a local-size
  * override.  Presets may carry one as their "debug" section:
  *
- *   "debug": { "kernel": "bhte-broken.cl", "variant": "early-bounds",
+ *   "debug": { "kernel": "my-bhte.cl", "variant": "early-bounds",
  *              "local_size": [8, 8, 1], "probes": true }
  *
  * Variants (teaching bugs, docs/debugging.md):
  *   "early-bounds"    the kernel file's WB_VARIANT_EARLY_BOUNDS branch: a
  *                     bounds check that returns too early (vwe.cl has one
- *                     in vwe_stress; bhte's is in bhte-broken.cl);
+ *                     in vwe_stress, bhte.cl in bhte_step);
  *   "grid-in-groups"  the host passes the number of work-groups where
  *                     OpenCL wants the number of work-items (the CUDA
  *                     grid/block habit), so only the first groups' worth of
