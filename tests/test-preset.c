@@ -200,6 +200,30 @@ test_save_roundtrip (void)
   g_rmdir (dir);
 }
 
+/* What we write loads back equal: escapes, control characters, UTF-8,
+ * long backslash runs, extreme doubles and integers. */
+static void
+test_writer_roundtrip (void)
+{
+  g_autoptr(WbPreset) p = load ("{\"s\": \"q\\\"b\\\\\\\\\\\\\\\\7 t\\u000f \\n \u00e9\u00df\","
+                                " \"d\": [1e308, -2.5e-300, 0.1, 3.0], \"i\": -9007199254740993,"
+                                " \"o\": {}, \"a\": [], \"b\": false, \"n\": null}");
+  g_autoptr(WbPreset) q = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len = 0;
+  g_autofree char *text = wb_preset_to_data (p, &len);
+
+  g_assert_true (g_utf8_validate (text, len, NULL));
+  q = wb_preset_load_data (text, len, "again", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (json_node_equal (p->root, q->root));
+  g_assert_cmpstr (json_node_get_string (wb_preset_lookup (q, "s")), ==,
+                   "q\"b\\\\\\\\7 t\x0f \n \u00e9\u00df");
+  g_assert_cmpfloat (json_node_get_double (wb_preset_lookup (q, "d[0]")), ==, 1e308);
+  g_assert_cmpfloat (json_node_get_double (wb_preset_lookup (q, "d[2]")), ==, 0.1);
+  g_assert_cmpint (json_node_get_int (wb_preset_lookup (q, "i")), ==, G_GINT64_CONSTANT (-9007199254740993));
+}
+
 static void
 test_missing_file (void)
 {
@@ -220,6 +244,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wavebench/preset/reader", test_reader);
   g_test_add_func ("/wavebench/preset/unknown-key", test_unknown_key);
   g_test_add_func ("/wavebench/preset/save-roundtrip", test_save_roundtrip);
+  g_test_add_func ("/wavebench/preset/writer-roundtrip", test_writer_roundtrip);
   g_test_add_func ("/wavebench/preset/missing-file", test_missing_file);
   return g_test_run ();
 }

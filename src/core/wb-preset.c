@@ -165,7 +165,15 @@ check_finite (JsonNode    *node,
         g_autoptr(GList) members = json_object_get_members (o);
         for (GList *l = members; l; l = l->next)
           {
-            g_autofree char *p = *path ? g_strdup_printf ("%s.%s", path, (char *) l->data) : g_strdup (l->data);
+            g_autofree char *p = NULL;
+            if (!g_utf8_validate (l->data, -1, NULL))
+              {
+                g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                             "%s: a key does not decode to UTF-8 text (check its escape sequences)",
+                             *path ? path : "document");
+                return FALSE;
+              }
+            p = *path ? g_strdup_printf ("%s.%s", path, (char *) l->data) : g_strdup (l->data);
             if (!check_finite (json_object_get_member (o, l->data), p, error))
               return FALSE;
           }
@@ -187,6 +195,17 @@ check_finite (JsonNode    *node,
         {
           g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
                        "%s: the number is too large (beyond %g)", *path ? path : "value", G_MAXDOUBLE);
+          return FALSE;
+        }
+      /* json-glib 1.6 decodes some long runs of escaped backslashes into
+       * invalid UTF-8 (found by fuzz-preset): refuse rather than carry
+       * bytes that no later save could write back. */
+      if (json_node_get_value_type (node) == G_TYPE_STRING &&
+          !g_utf8_validate (json_node_get_string (node), -1, NULL))
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                       "%s: the string does not decode to UTF-8 text (check its escape sequences)",
+                       *path ? path : "value");
           return FALSE;
         }
       return TRUE;
@@ -580,70 +599,139 @@ out:
   return ok;
 }
 
-/* json-glib 1.6 prints a double with "%.17g" and appends ".0" when that
- * has no '.', so 1e308 comes out as "1e+308.0", which no JSON parser
- * reads.  Move such a ".0" before the exponent ("1.0e+308"); strings are
- * left alone. */
-static char *
-fix_exponents (const char *text,
-               gsize      *length)
+/* Our own writer: json-glib 1.6's generator writes "1e+308.0" for large
+ * doubles (unreadable) and a stray byte after long runs of escaped
+ * backslashes (invalid UTF-8; found by fuzz-preset), and a saved preset
+ * must load back as it was. */
+static void
+write_string (GString    *out,
+              const char *s)
 {
-  GString *out = g_string_sized_new (strlen (text) + 16);
-  gboolean in_string = FALSE;
-
-  for (const char *c = text; *c; c++)
+  g_string_append_c (out, '"');
+  for (const guchar *c = (const guchar *) s; *c; c++)
     {
-      if (in_string)
+      switch (*c)
         {
-          g_string_append_c (out, *c);
-          if (*c == '\\' && c[1] != '\0')
-            g_string_append_c (out, *++c);
-          else if (*c == '"')
-            in_string = FALSE;
-          continue;
-        }
-      if (*c == '"')
-        {
-          in_string = TRUE;
-          g_string_append_c (out, *c);
-          continue;
-        }
-      if (*c == '-' || g_ascii_isdigit (*c))
-        {
-          gsize n = strspn (c, "0123456789+-.eE");
-          const char *e = memchr (c, 'e', n);
-          const char *dot = memchr (c, '.', n);
-
-          if (e != NULL && dot != NULL && dot > e && n >= 2 && c[n - 2] == '.' && c[n - 1] == '0')
-            {
-              g_string_append_len (out, c, e - c);
-              g_string_append (out, ".0");
-              g_string_append_len (out, e, (c + n - 2) - e);
-            }
+        case '"': g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        default:
+          if (*c < 0x20)
+            g_string_append_printf (out, "\\u%04x", *c);
           else
-            g_string_append_len (out, c, n);
-          c += n - 1;
-          continue;
+            g_string_append_c (out, (char) *c);
         }
-      g_string_append_c (out, *c);
     }
-  if (length)
-    *length = out->len;
-  return g_string_free (out, FALSE);
+  g_string_append_c (out, '"');
+}
+
+static void
+write_double (GString *out,
+              double   v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  /* The shortest of 15..17 digits that reads back to the same double. */
+  for (int digits = 15; digits <= 17; digits++)
+    {
+      char fmt[8];
+      g_snprintf (fmt, sizeof fmt, "%%.%dg", digits);
+      g_ascii_formatd (buf, sizeof buf, fmt, v);
+      if (g_ascii_strtod (buf, NULL) == v)
+        break;
+    }
+  g_string_append (out, buf);
+  if (strpbrk (buf, ".eEn") == NULL)
+    g_string_append (out, ".0");
+}
+
+static void
+write_node (GString  *out,
+            JsonNode *node,
+            guint     depth)
+{
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObject *o = json_node_get_object (node);
+        g_autoptr(GList) members = json_object_get_members (o);
+
+        if (members == NULL)
+          {
+            g_string_append (out, "{}");
+            return;
+          }
+        g_string_append (out, "{\n");
+        for (GList *l = members; l; l = l->next)
+          {
+            g_string_append_printf (out, "%*s", (int) (2 * (depth + 1)), "");
+            write_string (out, l->data);
+            g_string_append (out, " : ");
+            write_node (out, json_object_get_member (o, l->data), depth + 1);
+            g_string_append (out, l->next ? ",\n" : "\n");
+          }
+        g_string_append_printf (out, "%*s}", (int) (2 * depth), "");
+        return;
+      }
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *a = json_node_get_array (node);
+        guint n = json_array_get_length (a);
+
+        if (n == 0)
+          {
+            g_string_append (out, "[]");
+            return;
+          }
+        g_string_append (out, "[\n");
+        for (guint i = 0; i < n; i++)
+          {
+            g_string_append_printf (out, "%*s", (int) (2 * (depth + 1)), "");
+            write_node (out, json_array_get_element (a, i), depth + 1);
+            g_string_append (out, i + 1 < n ? ",\n" : "\n");
+          }
+        g_string_append_printf (out, "%*s]", (int) (2 * depth), "");
+        return;
+      }
+    case JSON_NODE_VALUE:
+      switch (json_node_get_value_type (node))
+        {
+        case G_TYPE_INT64:
+          g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
+          return;
+        case G_TYPE_DOUBLE:
+          write_double (out, json_node_get_double (node));
+          return;
+        case G_TYPE_BOOLEAN:
+          g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
+          return;
+        case G_TYPE_STRING:
+          write_string (out, json_node_get_string (node));
+          return;
+        default:
+          g_string_append (out, "null");
+          return;
+        }
+    case JSON_NODE_NULL:
+    default:
+      g_string_append (out, "null");
+      return;
+    }
 }
 
 char *
 wb_preset_to_data (const WbPreset *preset,
                    gsize          *length)
 {
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
-  g_autofree char *text = NULL;
+  GString *out = g_string_new (NULL);
 
-  json_generator_set_pretty (gen, TRUE);
-  json_generator_set_indent (gen, 2);
-  json_generator_set_root (gen, preset->root);
-  text = json_generator_to_data (gen, NULL);
-  return fix_exponents (text, length);
+  write_node (out, preset->root, 0);
+  if (length)
+    *length = out->len;
+  return g_string_free (out, FALSE);
 }
 
 gboolean
