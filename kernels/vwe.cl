@@ -413,6 +413,235 @@ vwe_particle (global const uchar *restrict mat,
   WB_PROBE (3);
 }
 
+/* --- z-marching variants (3D) ---------------------------------------
+ *
+ * The same arithmetic as vwe_stress and vwe_particle, term for term, in
+ * a different launch: a 2D grid of work-items over (x, y), each walking
+ * @zc cells up a column (global size z = ceil(NZ / zc)).  The values of
+ * the fields differentiated along z sit in registers as four-deep
+ * queues (a 4th-order stencil), so each step up the column loads one new
+ * plane of them instead of four; x and y neighbours are global loads that
+ * the work-group shares through the L1 cache.  32-bit indices throughout
+ * (the host offers these kernels only when every array fits), and with
+ * one material (NMAT 1) its constants are literals (TAB_0 .. TAB_4) and
+ * the material map is not read at all.  No probes and no teaching
+ * variants: kernel debugging runs the cell kernels above. */
+#if DIM == 3
+
+#define NXY (NX * NY)
+
+/* Value at (cxy, k) with the grid's z edge rule (zero or periodic). */
+VWE_INLINE float
+zld (global const float *restrict f, int cxy, int k)
+{
+#if PER_Z
+  return f[cxy + NXY * ((k + NZ) % NZ)];
+#else
+  return (k >= 0 && k < NZ) ? f[cxy + NXY * k] : 0.0f;
+#endif
+}
+
+/* A neighbour in the plane of the work-item's cell: direct when the
+ * column is at least two cells from the x and y edges. */
+#define XY(f, a, b) (in_xy ? f[c + (a) + NX * (b)] : ld (f, i + (a), j + (b), k))
+
+/* x and y differences as DF_X .. DB_Y, the centre value @f0 given. */
+#define ZDF_X(f, f0) (C1 * (XY (f, 1, 0) - (f0)) + C2 * (XY (f, 2, 0) - XY (f, -1, 0)))
+#define ZDB_X(f, f0) (C1 * ((f0) - XY (f, -1, 0)) + C2 * (XY (f, 1, 0) - XY (f, -2, 0)))
+#define ZDF_Y(f, f0) (C1 * (XY (f, 0, 1) - (f0)) + C2 * (XY (f, 0, 2) - XY (f, 0, -1)))
+#define ZDB_Y(f, f0) (C1 * ((f0) - XY (f, 0, -1)) + C2 * (XY (f, 0, 1) - XY (f, 0, -2)))
+/* z differences from a queue q0..q3: forward (q0..q3 at k-1..k+2) and
+ * backward (at k-2..k+1). */
+#define QDF(q0, q1, q2, q3) (C1 * ((q2) - (q1)) + C2 * ((q3) - (q0)))
+#define QDB(q0, q1, q2, q3) (C1 * ((q2) - (q1)) + C2 * ((q3) - (q0)))
+
+#if NMAT == 1
+#define ZMAT0 0
+#define ZMAT(a, b, cc) 0
+#define ZTAB(m, s) TAB_##s
+#define ZEDGE(s, m0, m1, m2, m3) TAB_##s
+#else
+#define ZMAT0 ((int) mat[c])
+#define ZMAT(a, b, cc) (inside ? (int) mat[c + (a) + NX * ((b) + NY * (cc))] \
+                               : mat_at (mat, i + (a), j + (b), k + (cc)))
+#define ZTAB(m, s) tab[8 * (m) + s]
+#define ZEDGE(s, m0, m1, m2, m3) edge_modulus (tab, s, m0, m1, m2, m3)
+#endif
+
+kernel void
+vwe_stress_zm (global const uchar *restrict mat,
+               constant float     *tab,
+               global const float *restrict pml,
+               global const float *restrict vx,
+               global const float *restrict vy,
+               global const float *restrict vz,
+               global float       *restrict sxx,
+               global float       *restrict syy,
+               global float       *restrict szz,
+               global float       *restrict sxy,
+               global float       *restrict sxz,
+               global float       *restrict syz,
+               global float       *restrict rxx,
+               global float       *restrict ryy,
+               global float       *restrict rzz,
+               global float       *restrict rxy,
+               global float       *restrict rxz,
+               global float       *restrict ryz,
+               global float       *restrict psix,
+               global float       *restrict psiy,
+               global float       *restrict psiz,
+               global float       *restrict peak,
+               global float       *restrict sumsq,
+               const int                    zc)
+{
+  const int i = get_global_id (0), j = get_global_id (1);
+  const int k0 = (int) get_global_id (2) * zc;
+
+  if (i >= NX || j >= NY || k0 >= NZ)
+    return;
+
+  const int k1 = min (k0 + zc, NZ);
+  const bool in_xy = i >= 2 && i < NX - 2 && j >= 2 && j < NY - 2;
+  const int cxy = i + NX * j;
+  int c = cxy + NXY * k0;
+  /* vx, vy at k-1 .. k+2 (forward z differences), vz at k-2 .. k+1. */
+  float a0 = zld (vx, cxy, k0 - 1), a1 = vx[c], a2 = zld (vx, cxy, k0 + 1);
+  float b0 = zld (vy, cxy, k0 - 1), b1 = vy[c], b2 = zld (vy, cxy, k0 + 1);
+  float z0 = zld (vz, cxy, k0 - 2), z1 = zld (vz, cxy, k0 - 1), z2 = vz[c];
+
+  for (int k = k0; k < k1; k++, c += NXY)
+    {
+      const float a3 = zld (vx, cxy, k + 2), b3 = zld (vy, cxy, k + 2), z3 = zld (vz, cxy, k + 1);
+      const bool inside = in_xy && k >= 2 && k < NZ - 2;
+      const int m = ZMAT0;
+      const float piU = ZTAB (m, 1), piR = ZTAB (m, 2);
+      const float muU = ZTAB (m, 3), muR = ZTAB (m, 4);
+
+      float exx = cpml_x (psix, pml, 0, 0, i, j, k, ZDB_X (vx, a1));
+      float eyy = cpml_y (psiy, pml, 0, 0, i, j, k, ZDB_Y (vy, b1));
+      float ezz = cpml_z (psiz, pml, 0, 0, i, j, k, QDB (z0, z1, z2, z3));
+      const float div = exx + eyy + ezz;
+
+#if ATTEN
+      RELAX (sxx, rxx, piU * div - 2.0f * muU * (eyy + ezz),
+             (piU - piR) * div - 2.0f * (muU - muR) * (eyy + ezz));
+      RELAX (syy, ryy, piU * div - 2.0f * muU * (exx + ezz),
+             (piU - piR) * div - 2.0f * (muU - muR) * (exx + ezz));
+      RELAX (szz, rzz, piU * div - 2.0f * muU * (exx + eyy),
+             (piU - piR) * div - 2.0f * (muU - muR) * (exx + eyy));
+#else
+      sxx[c] += piU * div - 2.0f * muU * (eyy + ezz);
+      syy[c] += piU * div - 2.0f * muU * (exx + ezz);
+      szz[c] += piU * div - 2.0f * muU * (exx + eyy);
+#endif
+#if MAPS
+      {
+        float p = -(sxx[c] + syy[c] + szz[c]) / 3.0f;
+        peak[c] = fmax (peak[c], fabs (p));
+        sumsq[c] += p * p;
+      }
+#endif
+      {
+        const float gU = ZEDGE (3, m, ZMAT (1, 0, 0), ZMAT (0, 1, 0), ZMAT (1, 1, 0));
+        float exy = cpml_y (psiy, pml, 1, 1, i, j, k, ZDF_Y (vx, a1))
+                    + cpml_x (psix, pml, 1, 1, i, j, k, ZDF_X (vy, b1));
+#if ATTEN
+        const float gR = ZEDGE (4, m, ZMAT (1, 0, 0), ZMAT (0, 1, 0), ZMAT (1, 1, 0));
+        RELAX (sxy, rxy, gU * exy, (gU - gR) * exy);
+#else
+        sxy[c] += gU * exy;
+#endif
+      }
+      {
+        const float gU = ZEDGE (3, m, ZMAT (1, 0, 0), ZMAT (0, 0, 1), ZMAT (1, 0, 1));
+        float exz = cpml_z (psiz, pml, 1, 1, i, j, k, QDF (a0, a1, a2, a3))
+                    + cpml_x (psix, pml, 2, 1, i, j, k, ZDF_X (vz, z2));
+#if ATTEN
+        const float gR = ZEDGE (4, m, ZMAT (1, 0, 0), ZMAT (0, 0, 1), ZMAT (1, 0, 1));
+        RELAX (sxz, rxz, gU * exz, (gU - gR) * exz);
+#else
+        sxz[c] += gU * exz;
+#endif
+      }
+      {
+        const float gU = ZEDGE (3, m, ZMAT (0, 1, 0), ZMAT (0, 0, 1), ZMAT (0, 1, 1));
+        float eyz = cpml_z (psiz, pml, 2, 1, i, j, k, QDF (b0, b1, b2, b3))
+                    + cpml_y (psiy, pml, 2, 1, i, j, k, ZDF_Y (vz, z2));
+#if ATTEN
+        const float gR = ZEDGE (4, m, ZMAT (0, 1, 0), ZMAT (0, 0, 1), ZMAT (0, 1, 1));
+        RELAX (syz, ryz, gU * eyz, (gU - gR) * eyz);
+#else
+        syz[c] += gU * eyz;
+#endif
+      }
+      a0 = a1; a1 = a2; a2 = a3;
+      b0 = b1; b1 = b2; b2 = b3;
+      z0 = z1; z1 = z2; z2 = z3;
+    }
+}
+
+kernel void
+vwe_particle_zm (global const uchar *restrict mat,
+                 constant float     *tab,
+                 global const float *restrict pml,
+                 global float       *restrict vx,
+                 global float       *restrict vy,
+                 global float       *restrict vz,
+                 global const float *restrict sxx,
+                 global const float *restrict syy,
+                 global const float *restrict szz,
+                 global const float *restrict sxy,
+                 global const float *restrict sxz,
+                 global const float *restrict syz,
+                 global float       *restrict psix,
+                 global float       *restrict psiy,
+                 global float       *restrict psiz,
+                 const int                    zc)
+{
+  const int i = get_global_id (0), j = get_global_id (1);
+  const int k0 = (int) get_global_id (2) * zc;
+
+  if (i >= NX || j >= NY || k0 >= NZ)
+    return;
+
+  const int k1 = min (k0 + zc, NZ);
+  const bool in_xy = i >= 2 && i < NX - 2 && j >= 2 && j < NY - 2;
+  const int cxy = i + NX * j;
+  int c = cxy + NXY * k0;
+  /* szz at k-1 .. k+2 (forward z difference), sxz, syz at k-2 .. k+1. */
+  float s0 = zld (szz, cxy, k0 - 1), s1 = szz[c], s2 = zld (szz, cxy, k0 + 1);
+  float x0 = zld (sxz, cxy, k0 - 2), x1 = zld (sxz, cxy, k0 - 1), x2 = sxz[c];
+  float y0 = zld (syz, cxy, k0 - 2), y1 = zld (syz, cxy, k0 - 1), y2 = syz[c];
+
+  for (int k = k0; k < k1; k++, c += NXY)
+    {
+      const float s3 = zld (szz, cxy, k + 2), x3 = zld (sxz, cxy, k + 1), y3 = zld (syz, cxy, k + 1);
+      const bool inside = in_xy && k >= 2 && k < NZ - 2;
+      const float b0 = ZTAB (ZMAT0, 0);
+      const float bx = 0.5f * (b0 + ZTAB (ZMAT (1, 0, 0), 0));
+      const float by = 0.5f * (b0 + ZTAB (ZMAT (0, 1, 0), 0));
+      const float bz = 0.5f * (b0 + ZTAB (ZMAT (0, 0, 1), 0));
+
+      float fx = cpml_x (psix, pml, 3, 1, i, j, k, ZDF_X (sxx, sxx[c]))
+                 + cpml_y (psiy, pml, 4, 0, i, j, k, ZDB_Y (sxy, sxy[c]));
+      float fy = cpml_x (psix, pml, 4, 0, i, j, k, ZDB_X (sxy, sxy[c]))
+                 + cpml_y (psiy, pml, 3, 1, i, j, k, ZDF_Y (syy, syy[c]));
+
+      fx += cpml_z (psiz, pml, 4, 0, i, j, k, QDB (x0, x1, x2, x3));
+      fy += cpml_z (psiz, pml, 5, 0, i, j, k, QDB (y0, y1, y2, y3));
+      float fz = cpml_x (psix, pml, 5, 0, i, j, k, ZDB_X (sxz, x2))
+                 + cpml_y (psiy, pml, 5, 0, i, j, k, ZDB_Y (syz, y2))
+                 + cpml_z (psiz, pml, 3, 1, i, j, k, QDF (s0, s1, s2, s3));
+      vz[c] += bz * fz;
+      vx[c] += bx * fx;
+      vy[c] += by * fy;
+      s0 = s1; s1 = s2; s2 = s3;
+      x0 = x1; x1 = x2; x2 = x3;
+      y0 = y1; y1 = y2; y2 = y3;
+    }
+}
+#endif /* DIM == 3 */
+
 /* Signal value for a point: the half-step table at m - delay (in
  * half steps), linearly interpolated; zero outside the table. */
 VWE_INLINE float

@@ -17,6 +17,7 @@
 
 #include "wb-error.h"
 #include "wb-launch.h"
+#include "wb-tune.h"
 #include "wb-vwe-private.h"
 
 enum { XX, YY, ZZ, XY, XZ, YZ };
@@ -37,13 +38,16 @@ typedef struct
   /* OpenCL */
   cl_program  program;
   cl_kernel   k_stress, k_particle, k_src_v, k_src_s, k_sensors;
+  cl_kernel   k_stress_zm, k_particle_zm;   /* 3D z-marching variants, or NULL */
   cl_mem      mat, tab, pml, dummy;
   cl_mem      v[3], s[6], r[6], psi[3];
   cl_mem      peak, sumsq, chan, traces;
   VweClSource *src;
   guint       n_samples;
-  gboolean    use_local;
-  gsize       local[3];
+  /* Launch choices (wb-tune.h): variant "cell" (vwe_stress, vwe_particle)
+   * or "zm" (the z-marching kernels, param = cells per work-item). */
+  WbTuneChoice tune_stress, tune_particle;
+  gboolean    debug_active;           /* kernel debugging: cell kernels as configured */
   WbKernelDebug *dbg;             /* kernel debugging (wb-launch.h) */
   const WbKernelConfig *pending;  /* the config cl_init builds, borrowed */
 } WbVwe;
@@ -104,6 +108,8 @@ vwe_free (WbSim *sim)
   WB_CL_RELEASE (s->traces, clReleaseMemObject);
   WB_CL_RELEASE (s->k_stress, clReleaseKernel);
   WB_CL_RELEASE (s->k_particle, clReleaseKernel);
+  WB_CL_RELEASE (s->k_stress_zm, clReleaseKernel);
+  WB_CL_RELEASE (s->k_particle_zm, clReleaseKernel);
   WB_CL_RELEASE (s->k_src_v, clReleaseKernel);
   WB_CL_RELEASE (s->k_src_s, clReleaseKernel);
   WB_CL_RELEASE (s->k_sensors, clReleaseKernel);
@@ -192,6 +198,350 @@ set_args (cl_kernel       kernel,
   return TRUE;
 }
 
+/* --- launch variants and their tuning (wb-tune.h) --------------------- */
+
+/* Any kernel-debugging option: then the cell kernels run exactly as the
+ * tools expect (their own launch, probes, variants, local override). */
+static gboolean
+debug_config_active (const WbKernelConfig *c)
+{
+  return c->kernel_file != NULL || c->variant != NULL || c->probes || c->local[0] > 0
+         || c->kernel_dir != NULL;
+}
+
+/* The z-marching kernels index in 32 bits: every array must fit. */
+static gboolean
+zm_fits (const VweConfig *cfg)
+{
+  guint64 biggest = cfg->n_cells;
+
+  for (guint a = 0; a < cfg->ndim; a++)
+    biggest = MAX (biggest, (guint64) 2 * cfg->ndim * 2 * vwe_config_pml_width (cfg, a)
+                            * (cfg->n_cells / cfg->n[a]));
+  return biggest < G_MAXINT32 / 2;
+}
+
+static gboolean
+is_cell (const WbTuneChoice *c)
+{
+  return c->variant[0] == '\0' || g_str_equal (c->variant, "cell");
+}
+
+static gboolean
+is_zm (const WbTuneChoice *c)
+{
+  return g_str_equal (c->variant, "zm");
+}
+
+/* Cells per work-item of a zm choice (param 0: 16). */
+static guint
+zm_cells (const WbTuneChoice *c)
+{
+  return c->param ? c->param : 16;
+}
+
+static WbTuneChoice
+make_choice (const char *variant,
+             gsize       lx,
+             gsize       ly,
+             gsize       lz,
+             guint       param)
+{
+  WbTuneChoice c = { "", { lx, ly, lz }, param };
+
+  g_strlcpy (c.variant, variant, sizeof c.variant);
+  return c;
+}
+
+/* Today's launch, the default: GPUs want x-contiguous groups of a warp's
+ * multiple, a few rows deep so that the y (and z) neighbours are shared
+ * in cache; CPU devices do better with the implementation's own choice,
+ * which vectorises along x. */
+static WbTuneChoice
+default_choice (const WbVwe *s)
+{
+  const WbSim *sim = &s->parent;
+  size_t wg = 0;
+
+  clGetKernelWorkGroupInfo (s->k_stress, sim->device->device, CL_KERNEL_WORK_GROUP_SIZE,
+                            sizeof wg, &wg, NULL);
+  if (sim->device->kind == WB_DEVICE_KIND_CPU || wg < 256)
+    return make_choice ("cell", 0, 0, 0, 0);
+  return s->cfg->ndim == 3 ? make_choice ("cell", 32, 4, 2, 0) : make_choice ("cell", 32, 8, 1, 0);
+}
+
+/* Candidates, the default first: the cell kernels over work-group shapes,
+ * then (3D) the z-marching kernels over (x, y) shapes and column lengths;
+ * zm with 1 cell per work-item is the lean cell kernel (no queue reuse)
+ * and isolates what the folding and 32-bit indexing alone give. */
+static GArray *
+candidates (const WbVwe *s)
+{
+  GArray *c = g_array_new (FALSE, TRUE, sizeof (WbTuneChoice));
+  const gboolean cpu = s->parent.device->kind == WB_DEVICE_KIND_CPU;
+  WbTuneChoice d = default_choice (s), t;
+  static const gsize cell3[][3] = {
+    { 32, 4, 2 }, { 32, 8, 1 }, { 64, 4, 1 }, { 128, 2, 1 }, { 32, 2, 4 }, { 64, 2, 2 },
+    { 256, 1, 1 }, { 0, 0, 0 },
+  };
+  static const gsize cell2[][3] = {
+    { 32, 8, 1 }, { 32, 4, 1 }, { 64, 4, 1 }, { 128, 2, 1 }, { 256, 1, 1 }, { 16, 16, 1 },
+    { 64, 8, 1 }, { 0, 0, 0 },
+  };
+  static const gsize zm_shapes[][2] = {
+    { 32, 4 }, { 32, 8 }, { 64, 4 }, { 64, 2 }, { 128, 2 }, { 128, 1 }, { 256, 1 }, { 32, 16 },
+  };
+  static const guint zm_len[] = { 8, 16, 32, 64 };
+
+  g_array_append_val (c, d);
+  for (guint i = 0; i < G_N_ELEMENTS (cell3); i++)
+    {
+      const gsize *l = s->cfg->ndim == 3 ? cell3[i] : cell2[i];
+
+      t = make_choice ("cell", l[0], l[1], l[2], 0);
+      if (memcmp (t.local, d.local, sizeof t.local) != 0)
+        g_array_append_val (c, t);
+    }
+  if (s->k_stress_zm == NULL)
+    return c;
+  if (cpu)
+    {
+      for (guint z = 0; z < G_N_ELEMENTS (zm_len); z++)
+        {
+          t = make_choice ("zm", 0, 0, 0, zm_len[z]);
+          g_array_append_val (c, t);
+        }
+      return c;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (zm_shapes); i++)
+    for (guint z = 0; z < G_N_ELEMENTS (zm_len); z++)
+      {
+        t = make_choice ("zm", zm_shapes[i][0], zm_shapes[i][1], 1, zm_len[z]);
+        g_array_append_val (c, t);
+      }
+  t = make_choice ("zm", 32, 8, 1, 1);
+  g_array_append_val (c, t);
+  t = make_choice ("zm", 64, 4, 1, 1);
+  g_array_append_val (c, t);
+  return c;
+}
+
+/* The kernel for @choice, with its column length set; checks the
+ * work-group size against the kernel's limit. */
+static gboolean
+choice_kernel (WbVwe              *s,
+               gboolean            stress,
+               const WbTuneChoice *choice,
+               cl_kernel          *out,
+               GError            **error)
+{
+  cl_kernel k;
+  size_t wg = 0;
+
+  if (is_cell (choice))
+    k = stress ? s->k_stress : s->k_particle;
+  else if (is_zm (choice))
+    {
+      cl_int zc = (cl_int) zm_cells (choice);
+
+      k = stress ? s->k_stress_zm : s->k_particle_zm;
+      if (k == NULL)
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                       "vwe: launch variant 'zm' needs a 3D grid, 32-bit indices and no kernel "
+                       "debugging");
+          return FALSE;
+        }
+      if (!wb_cl_set_arg (k, stress ? 23 : 15, sizeof zc, &zc, error))
+        return FALSE;
+    }
+  else
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "vwe: no launch variant '%s' (cell, zm)", choice->variant);
+      return FALSE;
+    }
+  if (clGetKernelWorkGroupInfo (k, s->parent.device->device, CL_KERNEL_WORK_GROUP_SIZE,
+                                sizeof wg, &wg, NULL) == CL_SUCCESS
+      && choice->local[0] * choice->local[1] * choice->local[2] > wg)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_DEVICE,
+                   "vwe: work-group %" G_GSIZE_FORMAT "x%" G_GSIZE_FORMAT "x%" G_GSIZE_FORMAT
+                   " is over this kernel's limit of %" G_GSIZE_FORMAT,
+                   choice->local[0], choice->local[1], choice->local[2], (gsize) wg);
+      return FALSE;
+    }
+  *out = k;
+  return TRUE;
+}
+
+/* Enqueues the particle or stress kernel as @choice says (the kernel's
+ * column length must be set: choice_kernel). */
+static gboolean
+launch_choice (WbVwe              *s,
+               cl_kernel           k,
+               const WbTuneChoice *choice,
+               cl_event           *event,
+               GError            **error)
+{
+  const VweConfig *cfg = s->cfg;
+  const gsize *local = choice->local[0] ? choice->local : NULL;
+
+  if (is_zm (choice))
+    {
+      const gsize zc = zm_cells (choice);
+      const gsize cells[3] = { cfg->n[0], cfg->n[1], (cfg->n[2] + zc - 1) / zc };
+
+      return wb_cl_enqueue (s->parent.cl, k, 3, cells, local, NULL, event, error);
+    }
+  return wb_cl_enqueue (s->parent.cl, k, cfg->ndim, cfg->n, local, NULL, event, error);
+}
+
+typedef struct
+{
+  WbVwe    *s;
+  gboolean  stress;
+} VweTune;
+
+/* wb-tune.h: one warm-up launch, then five timed by profiling events,
+ * median.  The state is all zeros here (cl_init tunes before any source
+ * has run), and the kernels map zeros to zeros; cl_init zeroes it again
+ * anyway, so that no rounding (a negative zero) survives the tuning. */
+static gboolean
+tune_measure (const WbTuneChoice *choice,
+              double             *seconds,
+              gpointer            user_data,
+              GError            **error)
+{
+  VweTune *t = user_data;
+  cl_kernel k;
+  double times[5];
+
+  if (!choice_kernel (t->s, t->stress, choice, &k, error))
+    return FALSE;
+  for (guint r = 0; r < 6; r++)
+    {
+      cl_event ev = NULL;
+      cl_int err;
+
+      if (!launch_choice (t->s, k, choice, &ev, error))
+        return FALSE;
+      err = clWaitForEvents (1, &ev);
+      if (r > 0)
+        times[r - 1] = wb_cl_event_seconds (ev);
+      clReleaseEvent (ev);
+      if (!wb_cl_check (err, "clWaitForEvents", error))
+        return FALSE;
+    }
+  *seconds = wb_tune_median (times, 5);
+  return TRUE;
+}
+
+static gboolean
+zero_state (WbVwe   *s,
+            GError **error)
+{
+  const gsize n = s->cfg->n_cells;
+  WbClContext *cl = s->parent.cl;
+
+  for (guint a = 0; a < 3; a++)
+    if (s->v[a] && !wb_cl_fill_float (cl, s->v[a], 0.0f, n, error))
+      return FALSE;
+  for (guint q = 0; q < 6; q++)
+    if ((s->s[q] && !wb_cl_fill_float (cl, s->s[q], 0.0f, n, error))
+        || (s->r[q] && !wb_cl_fill_float (cl, s->r[q], 0.0f, n, error)))
+      return FALSE;
+  for (guint a = 0; a < s->cfg->ndim; a++)
+    {
+      guint w = vwe_config_pml_width (s->cfg, a);
+
+      if (s->psi[a]
+          && !wb_cl_fill_float (cl, s->psi[a], 0.0f,
+                                (gsize) 4 * s->cfg->ndim * w * (n / s->cfg->n[a]), error))
+        return FALSE;
+    }
+  if ((s->peak && !wb_cl_fill_float (cl, s->peak, 0.0f, n, error))
+      || (s->sumsq && !wb_cl_fill_float (cl, s->sumsq, 0.0f, n, error)))
+    return FALSE;
+  return wb_cl_finish (cl, error);
+}
+
+/* "vwe-stress:3d:256x256x256:atten1:pml10:maps1:mat1": what changes the
+ * kernels' cost (the grid, the memory variables, the PML, the maps, and
+ * one material, which the zm kernels fold). */
+static char *
+tune_key (const WbVwe *s,
+          const char  *kernel)
+{
+  const VweConfig *cfg = s->cfg;
+
+  return g_strdup_printf ("vwe-%s:%ud:%" G_GSIZE_FORMAT "x%" G_GSIZE_FORMAT "x%" G_GSIZE_FORMAT
+                          ":atten%d:pml%u:maps%d:mat%s", kernel, cfg->ndim, cfg->n[0], cfg->n[1],
+                          cfg->n[2], cfg->attenuation,
+                          MAX (vwe_config_pml_width (cfg, 0), vwe_config_pml_width (cfg, 1)),
+                          cfg->maps, cfg->materials->len == 1 ? "1" : "N");
+}
+
+/* Chooses the particle and stress launches: today's default while kernel
+ * debugging; WB_VWE_LOCAL="X,Y,Z" (the old override) pins the cell
+ * kernels' work-group; else wb_tune_choose (WAVEBENCH_TUNE,
+ * WAVEBENCH_TUNE_PIN, the cache).  CPU devices measure only when forced:
+ * PoCL's timings of a large grid take long. */
+static gboolean
+choose_launches (WbVwe   *s,
+                 GError **error)
+{
+  const char *env = g_getenv ("WB_VWE_LOCAL");
+  gboolean measured = FALSE;
+  cl_kernel k;
+
+  s->tune_stress = s->tune_particle = default_choice (s);
+  if (s->debug_active)
+    return TRUE;
+  if (env != NULL && *env != '\0')
+    {
+      g_auto(GStrv) parts = g_strsplit (env, ",", 3);
+      WbTuneChoice c = make_choice ("cell", 1, 1, 1, 0);
+
+      for (guint a = 0; a < 3 && parts[a]; a++)
+        c.local[a] = MAX (1, g_ascii_strtoull (parts[a], NULL, 10));
+      s->tune_stress = s->tune_particle = c;
+    }
+  else
+    {
+      g_autoptr(GArray) cand = candidates (s);
+      const char *names[2] = { "particle", "stress" };
+
+      for (guint i = 0; i < 2; i++)
+        {
+          g_autofree char *key = tune_key (s, names[i]);
+          VweTune t = { s, i == 1 };
+          WbTuneResult r;
+
+          if (!wb_tune_choose (s->parent.device, key, (WbTuneChoice *) cand->data, cand->len,
+                               FALSE, tune_measure, &t, &r, error))
+            return FALSE;
+          measured = measured || g_str_equal (r.source, "measured");
+          *(i == 1 ? &s->tune_stress : &s->tune_particle) = r.choice;
+          wb_tune_result_clear (&r);
+        }
+    }
+  /* Set the column lengths (and check a pinned choice). */
+  if (!choice_kernel (s, FALSE, &s->tune_particle, &k, error)
+      || !choice_kernel (s, TRUE, &s->tune_stress, &k, error))
+    {
+      g_prefix_error (error, "vwe launch choice: ");
+      return FALSE;
+    }
+  {
+    g_autofree char *a = wb_tune_choice_format (&s->tune_particle);
+    g_autofree char *b = wb_tune_choice_format (&s->tune_stress);
+
+    g_debug ("launches: particle %s, stress %s", a, b);
+  }
+  return measured ? zero_state (s, error) : TRUE;
+}
+
 static gboolean
 cl_init (WbVwe       *s,
          const char  *kernel_dir,
@@ -209,6 +559,7 @@ cl_init (WbVwe       *s,
   g_autofree char *defines = NULL;
   g_autofree float *tab = g_new0 (float, 8 * nmat);
   g_autofree float *pml = g_new0 (float, 4 * (cfg->n[0] + cfg->n[1] + cfg->n[2]));
+  char *tab_lit[5];
   guint64 need;
   guint n_stress = nd == 3 ? 6 : 3;
 
@@ -227,38 +578,6 @@ cl_init (WbVwe       *s,
       return FALSE;
     }
 
-  if (kernel_dir)
-    wb_cl_context_set_kernel_dir (cl, kernel_dir);
-  defines = g_strdup_printf ("#define DIM %u\n"
-                             "#define NX %" G_GSIZE_FORMAT "\n"
-                             "#define NY %" G_GSIZE_FORMAT "\n"
-                             "#define NZ %" G_GSIZE_FORMAT "\n"
-                             "#define WX %u\n#define WY %u\n#define WZ %u\n"
-                             "#define PER_X %d\n#define PER_Y %d\n#define PER_Z %d\n"
-                             "#define ATTEN %d\n#define MAPS %d\n"
-                             "#define G1 %s\n#define G2 %s\n"
-                             "#define NPSI %u\n",
-                             nd, cfg->n[0], cfg->n[1], cfg->n[2],
-                             vwe_config_pml_width (cfg, 0), vwe_config_pml_width (cfg, 1),
-                             vwe_config_pml_width (cfg, 2),
-                             cfg->periodic[0], cfg->periodic[1], cfg->periodic[2],
-                             cfg->attenuation, cfg->maps, g1, g2, npsi);
-  {
-    WbKernelConfig none = { 0 };
-
-    s->dbg = wb_kernel_debug_new ("vwe.cl", "vwe_stress", NULL, defines, nd, cfg->n, NULL);
-    wb_kernel_config_copy (&s->dbg->config, s->pending ? s->pending : &none);
-    s->pending = NULL;
-    s->program = wb_kernel_debug_build (s->dbg, cl, &s->dbg->config, error);
-  }
-  if (s->program == NULL
-      || !(s->k_stress = wb_cl_create_kernel (s->program, "vwe_stress", error))
-      || !(s->k_particle = wb_cl_create_kernel (s->program, "vwe_particle", error))
-      || !(s->k_src_v = wb_cl_create_kernel (s->program, "vwe_source_velocity", error))
-      || !(s->k_src_s = wb_cl_create_kernel (s->program, "vwe_source_stress", error))
-      || !(s->k_sensors = wb_cl_create_kernel (s->program, "vwe_sensors", error)))
-    return FALSE;
-
   /* Material table scaled by dt/h: kernels work in stencil differences. */
   for (guint m = 0; m < nmat; m++)
     {
@@ -271,6 +590,64 @@ cl_init (WbVwe       *s,
       tab[8 * m + 3] = (float) (k * mt->muU);
       tab[8 * m + 4] = (float) (k * mt->muR);
     }
+  /* The first material's row as literals too: with one material the
+   * z-marching kernels fold it (the same floats: %.9e round-trips). */
+  for (guint q = 0; q < 5; q++)
+    tab_lit[q] = flit (tab[q]);
+
+  if (kernel_dir)
+    wb_cl_context_set_kernel_dir (cl, kernel_dir);
+  defines = g_strdup_printf ("#define DIM %u\n"
+                             "#define NX %" G_GSIZE_FORMAT "\n"
+                             "#define NY %" G_GSIZE_FORMAT "\n"
+                             "#define NZ %" G_GSIZE_FORMAT "\n"
+                             "#define WX %u\n#define WY %u\n#define WZ %u\n"
+                             "#define PER_X %d\n#define PER_Y %d\n#define PER_Z %d\n"
+                             "#define ATTEN %d\n#define MAPS %d\n"
+                             "#define G1 %s\n#define G2 %s\n"
+                             "#define NPSI %u\n"
+                             "#define NMAT %u\n"
+                             "#define TAB_0 %s\n#define TAB_1 %s\n#define TAB_2 %s\n"
+                             "#define TAB_3 %s\n#define TAB_4 %s\n",
+                             nd, cfg->n[0], cfg->n[1], cfg->n[2],
+                             vwe_config_pml_width (cfg, 0), vwe_config_pml_width (cfg, 1),
+                             vwe_config_pml_width (cfg, 2),
+                             cfg->periodic[0], cfg->periodic[1], cfg->periodic[2],
+                             cfg->attenuation, cfg->maps, g1, g2, npsi, nmat,
+                             tab_lit[0], tab_lit[1], tab_lit[2], tab_lit[3], tab_lit[4]);
+  for (guint q = 0; q < 5; q++)
+    g_free (tab_lit[q]);
+  {
+    WbKernelConfig none = { 0 };
+
+    s->dbg = wb_kernel_debug_new ("vwe.cl", "vwe_stress", NULL, defines, nd, cfg->n, NULL);
+    wb_kernel_config_copy (&s->dbg->config, s->pending ? s->pending : &none);
+    s->pending = NULL;
+    s->program = wb_kernel_debug_build (s->dbg, cl, &s->dbg->config, error);
+    s->debug_active = debug_config_active (&s->dbg->config);
+  }
+  if (s->program == NULL
+      || !(s->k_stress = wb_cl_create_kernel (s->program, "vwe_stress", error))
+      || !(s->k_particle = wb_cl_create_kernel (s->program, "vwe_particle", error))
+      || !(s->k_src_v = wb_cl_create_kernel (s->program, "vwe_source_velocity", error))
+      || !(s->k_src_s = wb_cl_create_kernel (s->program, "vwe_source_stress", error))
+      || !(s->k_sensors = wb_cl_create_kernel (s->program, "vwe_sensors", error)))
+    return FALSE;
+  /* The z-marching kernels: 3D, 32-bit indices, and not while debugging
+   * (the tools look at the cell kernels).  A kernel directory with an
+   * older vwe.cl lacks them: then the cell kernels run. */
+  if (nd == 3 && !s->debug_active && zm_fits (cfg))
+    {
+      g_autoptr(GError) local = NULL;
+
+      if (!(s->k_stress_zm = wb_cl_create_kernel (s->program, "vwe_stress_zm", &local))
+          || !(s->k_particle_zm = wb_cl_create_kernel (s->program, "vwe_particle_zm", &local)))
+        {
+          g_debug ("z-marching kernels not used: %s", local->message);
+          WB_CL_RELEASE (s->k_stress_zm, clReleaseKernel);
+        }
+    }
+
   for (guint a = 0; a < nd; a++)
     {
       gsize off = 0;
@@ -340,6 +717,10 @@ cl_init (WbVwe       *s,
     if (!set_args (s->k_stress, stress_args, G_N_ELEMENTS (stress_args), error)
         || !set_args (s->k_particle, particle_args, G_N_ELEMENTS (particle_args), error))
       return FALSE;
+    if (s->k_stress_zm
+        && (!set_args (s->k_stress_zm, stress_args, G_N_ELEMENTS (stress_args), error)
+            || !set_args (s->k_particle_zm, particle_args, G_N_ELEMENTS (particle_args), error)))
+      return FALSE;
     for (guint i = 0; i < 3; i++)
       if (!wb_cl_set_arg (s->k_src_v, 7 + i, sizeof (cl_mem), sensor_fields[i], error)
           || !wb_cl_set_arg (s->k_src_s, 7 + i, sizeof (cl_mem), sensor_fields[3 + i], error))
@@ -408,33 +789,15 @@ cl_init (WbVwe       *s,
     s->n_samples = 1;
   }
 
-  /* GPUs want x-contiguous groups of a warp's multiple, a few rows deep so
-   * that the y (and z) neighbours are shared in cache; CPU devices do
-   * better with the implementation's own choice, which vectorises along x.
-   * WB_VWE_LOCAL="X,Y,Z" overrides, for tuning. */
-  {
-    const char *env = g_getenv ("WB_VWE_LOCAL");
-    size_t wg = 0;
-
-    clGetKernelWorkGroupInfo (s->k_stress, sim->device->device, CL_KERNEL_WORK_GROUP_SIZE,
-                              sizeof wg, &wg, NULL);
-    s->local[0] = 32;
-    s->local[1] = nd == 3 ? 4 : 8;
-    s->local[2] = nd == 3 ? 2 : 1;
-    s->use_local = sim->device->kind != WB_DEVICE_KIND_CPU && wg >= 256;
-    if (env != NULL)
-      {
-        g_auto(GStrv) parts = g_strsplit (env, ",", 3);
-
-        for (guint a = 0; a < 3 && parts[a]; a++)
-          s->local[a] = MAX (1, g_ascii_strtoull (parts[a], NULL, 10));
-        s->use_local = s->local[0] * s->local[1] * s->local[2] <= wg;
-      }
-  }
-  /* Kernel debugging: the stress kernel is the one the tools look at. */
+  if (!choose_launches (s, error))
+    return FALSE;
+  /* Kernel debugging: the stress kernel is the one the tools look at; its
+   * launches go through s->dbg with the chosen local size (cell variant). */
   s->dbg->kernel = s->k_stress;
-  if (s->use_local)
-    memcpy (s->dbg->default_local, s->local, sizeof s->local);
+  if (is_cell (&s->tune_stress))
+    memcpy (s->dbg->default_local, s->tune_stress.local, sizeof s->tune_stress.local);
+  else
+    memcpy (s->dbg->default_local, default_choice (s).local, sizeof s->dbg->default_local);
   {
     cl_kernel all[] = { s->k_stress, s->k_particle, s->k_src_v, s->k_src_s, s->k_sensors };
 
@@ -489,11 +852,12 @@ cl_step (WbVwe   *s,
     {
       const cl_int half = (cl_int) (2 * sim->step + 1);
 
-      const gsize *local = s->use_local ? s->local : NULL;
-
-      if (!wb_cl_enqueue (sim->cl, s->k_particle, cfg->ndim, cfg->n, local, NULL, NULL, error)
+      if (!launch_choice (s, is_zm (&s->tune_particle) ? s->k_particle_zm : s->k_particle,
+                          &s->tune_particle, NULL, error)
           || !enqueue_sources (s, VWE_SRC_VELOCITY, half, error)
-          || !wb_kernel_debug_enqueue (s->dbg, sim->cl, error)
+          || !(is_zm (&s->tune_stress)
+               ? launch_choice (s, s->k_stress_zm, &s->tune_stress, NULL, error)
+               : wb_kernel_debug_enqueue (s->dbg, sim->cl, error))
           || !enqueue_sources (s, VWE_SRC_PRESSURE, half + 1, error))
         return FALSE;
       sim->step++;
@@ -834,13 +1198,24 @@ vwe_new_config (const WbPreset        *preset,
    *             memory variables read and written when lossy (3/6 each),
    *             peak and sum of squares read and written with maps (16).
    * 2D lossless with maps: 29 + 33 + 16 = 78 bytes; 3D: 49 + 61 + 16 =
-   * 126 bytes; lossy adds 24 (2D) or 48 (3D).  The PML slabs are left out:
-   * they are a thin shell. */
+   * 126 bytes; lossy adds 24 (2D) or 48 (3D).
+   * With one material the map need not be read (the zm kernels fold its
+   * constants): 2 bytes less.
+   * The CPML memory lives in slabs only (psi of axis a: 2 N cells deep
+   * across the grid), 2 DIM floats per slab cell (DIM in each kernel), each
+   * read and written: 16 DIM bytes per slab cell and axis, which averaged
+   * over the grid adds 16 DIM * sum_a (2 N_a / n_a): at 256^3 with a
+   * 10-cell PML the slabs hold 23% of the cells (counted per axis) and
+   * add 11.25 bytes.  3D lossy with maps, one material, 256^3, PML 10:
+   * 174 - 2 + 11.25 = 183.25 bytes. */
   n_stress = cfg->ndim == 3 ? 6 : 3;
-  sim->bytes_per_cell = 4.0 * (n_stress + 2 * cfg->ndim) + 1
-                        + 4.0 * (cfg->ndim + 2 * n_stress) + 1
+  sim->bytes_per_cell = 4.0 * (n_stress + 2 * cfg->ndim) + 4.0 * (cfg->ndim + 2 * n_stress)
+                        + (cfg->materials->len > 1 ? 2.0 : 0.0)
                         + (cfg->attenuation ? 8.0 * n_stress : 0)
                         + (cfg->maps ? 16.0 : 0);
+  for (guint a = 0; a < cfg->ndim; a++)
+    sim->bytes_per_cell += 16.0 * cfg->ndim * 2.0 * vwe_config_pml_width (cfg, a)
+                           / (double) cfg->n[a];
   /* Flops: 4 per stencil difference (2 subtractions, a multiply, a fused
    * multiply-add), 2 per derivative term of an update; 2D: 8 derivatives
    * and about 30 for the updates and shear averaging; 3D: 18 and 80;
