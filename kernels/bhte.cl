@@ -131,3 +131,363 @@ bhte_step (__global const float * restrict T_in,
   dose[c] += DOSE_DT * cem43_mean (T, Tn);
   WB_PROBE (4);
 }
+
+/* --- z-marching kernels ---------------------------------------------------
+ *
+ * The same step as bhte_step, laid out for bandwidth (docs/performance.md):
+ * a 2D grid of work-items over (x, y), each walking a column of zc cells
+ * in z (the third global dimension counts the columns' chunks).  T(k-1),
+ * T(k) and T(k+1) stay in registers, so each T value is read from memory
+ * once per column instead of three times through the caches; T(k+2) and
+ * the next cell's dose, material and source are loaded before the current
+ * cell is computed, so that a work-item has a step's loads in flight while
+ * it computes.  The x/y neighbours are global loads (the L1 catches them),
+ * or in bhte_zmarch_lds a local-memory tile.  bhte_zmarch_v2/_v4 give each
+ * work-item 2 or 4 cells along x with vector loads: more bytes in flight
+ * per work-item, fewer instructions per cell.
+ *
+ * The host chooses among them and the cell kernel by measuring (wb-tune.h)
+ * and prepends BHTE_IDX32 (1 when every index fits in 31 bits).  The
+ * arithmetic of a cell is bhte_step's, in the same order (bhte_update), so
+ * the kernels agree to a few float ulps (tests/test-bhte-variants.c). */
+
+#ifndef BHTE_IDX32
+#define BHTE_IDX32 0
+#endif
+#if BHTE_IDX32
+typedef int bhte_idx;
+#else
+typedef long bhte_idx;
+#endif
+#define BHTE_PLANE ((bhte_idx) NX * (bhte_idx) NY)
+
+/* The new temperature of an interior cell from its six neighbours, in
+ * bhte_step's order of operations. */
+BHTE_INLINE float
+bhte_update (float              T,
+             float              xm,
+             float              xp,
+             float              ym,
+             float              yp,
+             float              zm,
+             float              zp,
+             uint               m,
+             float              qc,
+             float              factor,
+             __constant float  *bh,
+             __constant float  *perf)
+{
+  const float lap = (xm - T) + (xp - T) + (ym - T) + (yp - T) + (zm - T) + (zp - T);
+  float dT = bh[m] * lap + perf[m] * (T_BLOOD - T);
+#if HAS_SOURCE
+  dT += factor * qc;
+#endif
+  return T + dT;
+}
+
+/* Loads n (1..V) consecutive floats at p[c] into out[0..V-1] (the rest 0).
+ * V is a constant after inlining; a whole vector uses one vector load,
+ * aligned when NX is a multiple of V (c is then a multiple of V). */
+BHTE_INLINE void
+bhte_load_f (__global const float *p,
+             bhte_idx              c,
+             int                   n,
+             const int             V,
+             float                *out)
+{
+  if (V == 4 && n == 4)
+    {
+      const float4 v = (NX % 4 == 0) ? *(__global const float4 *) (p + c) : vload4 (0, p + c);
+      out[0] = v.s0; out[1] = v.s1; out[2] = v.s2; out[3] = v.s3;
+    }
+  else if (V == 2 && n == 2)
+    {
+      const float2 v = (NX % 2 == 0) ? *(__global const float2 *) (p + c) : vload2 (0, p + c);
+      out[0] = v.s0; out[1] = v.s1;
+    }
+  else
+    for (int e = 0; e < V; e++)
+      out[e] = e < n ? p[c + e] : 0.0f;
+}
+
+BHTE_INLINE void
+bhte_load_u (__global const uchar *p,
+             bhte_idx              c,
+             int                   n,
+             const int             V,
+             uint                 *out)
+{
+  if (V == 4 && n == 4)
+    {
+      const uchar4 v = (NX % 4 == 0) ? *(__global const uchar4 *) (p + c) : vload4 (0, p + c);
+      out[0] = v.s0; out[1] = v.s1; out[2] = v.s2; out[3] = v.s3;
+    }
+  else if (V == 2 && n == 2)
+    {
+      const uchar2 v = (NX % 2 == 0) ? *(__global const uchar2 *) (p + c) : vload2 (0, p + c);
+      out[0] = v.s0; out[1] = v.s1;
+    }
+  else
+    for (int e = 0; e < V; e++)
+      out[e] = e < n ? p[c + e] : 0u;
+}
+
+BHTE_INLINE void
+bhte_store_f (__global float *p,
+              bhte_idx        c,
+              int             n,
+              const int       V,
+              const float    *v)
+{
+  if (V == 4 && n == 4)
+    {
+      const float4 w = (float4) (v[0], v[1], v[2], v[3]);
+      if (NX % 4 == 0)
+        *(__global float4 *) (p + c) = w;
+      else
+        vstore4 (w, 0, p + c);
+    }
+  else if (V == 2 && n == 2)
+    {
+      const float2 w = (float2) (v[0], v[1]);
+      if (NX % 2 == 0)
+        *(__global float2 *) (p + c) = w;
+      else
+        vstore2 (w, 0, p + c);
+    }
+  else
+    for (int e = 0; e < V; e++)
+      if (e < n)
+        p[c + e] = v[e];
+}
+
+/* One column of zc cells along z, V cells wide along x, from (i0, j, k0). */
+BHTE_INLINE void
+bhte_zmarch_body (__global const float * restrict T_in,
+                  __global float * restrict       T_out,
+                  __global float * restrict       dose,
+                  __global const uchar * restrict mat,
+                  __global const float * restrict q,
+                  __constant float *              bh,
+                  __constant float *              perf,
+                  const float                     factor,
+                  const int                       zc,
+                  const int                       V)
+{
+  const int i0 = (int) get_global_id (0) * V;
+  const int j = get_global_id (1);
+  const int k0 = (int) get_global_id (2) * zc;
+
+  if (i0 >= NX || j >= NY || k0 >= NZ)
+    return;
+
+  const int k1 = min (k0 + zc, NZ);
+  const int n = min (V, NX - i0);
+  const bool y_in = j > 0 && j < NY - 1;
+  bhte_idx c = (bhte_idx) i0 + (bhte_idx) NX * ((bhte_idx) j + (bhte_idx) NY * (bhte_idx) k0);
+  float tm[4], tc[4], tp[4], dc[4], qc[4];
+  uint mc[4];
+
+  if (k0 > 0)
+    bhte_load_f (T_in, c - BHTE_PLANE, n, V, tm);
+  else
+    for (int e = 0; e < V; e++)
+      tm[e] = 0.0f;
+  bhte_load_f (T_in, c, n, V, tc);
+  if (k0 + 1 < NZ)
+    bhte_load_f (T_in, c + BHTE_PLANE, n, V, tp);
+  else
+    for (int e = 0; e < V; e++)
+      tp[e] = 0.0f;
+  bhte_load_f (dose, c, n, V, dc);
+  bhte_load_u (mat, c, n, V, mc);
+#if HAS_SOURCE
+  bhte_load_f (q, c, n, V, qc);
+#else
+  for (int e = 0; e < V; e++)
+    qc[e] = 0.0f;
+#endif
+
+  for (int k = k0; k < k1; k++, c += BHTE_PLANE)
+    {
+      float tpp[4], dn[4], qn[4], ym[4], yp[4], Tn[4], Dn[4];
+      uint mn[4];
+      const bool more = k + 1 < k1;
+      const bool z_in = k > 0 && k < NZ - 1;
+      float xm = 0.0f, xp = 0.0f;
+
+      /* The next step's loads first: they are in flight while this cell
+       * is computed. */
+      for (int e = 0; e < V; e++)
+        {
+          tpp[e] = 0.0f;
+          dn[e] = 0.0f;
+          qn[e] = 0.0f;
+          mn[e] = 0u;
+        }
+      if (more && k + 2 < NZ)
+        bhte_load_f (T_in, c + 2 * BHTE_PLANE, n, V, tpp);
+      if (more)
+        {
+          bhte_load_f (dose, c + BHTE_PLANE, n, V, dn);
+          bhte_load_u (mat, c + BHTE_PLANE, n, V, mn);
+#if HAS_SOURCE
+          bhte_load_f (q, c + BHTE_PLANE, n, V, qn);
+#endif
+        }
+
+      if (y_in && z_in)
+        {
+          bhte_load_f (T_in, c - NX, n, V, ym);
+          bhte_load_f (T_in, c + NX, n, V, yp);
+          if (i0 > 0)
+            xm = T_in[c - 1];
+          if (i0 + V < NX)
+            xp = T_in[c + V];
+        }
+      else
+        for (int e = 0; e < V; e++)
+          ym[e] = yp[e] = 0.0f;
+
+      for (int e = 0; e < V; e++)
+        {
+          const int i = i0 + e;
+          const bool interior = y_in && z_in && i > 0 && i < NX - 1;
+          const float left = e == 0 ? xm : tc[e > 0 ? e - 1 : 0];
+          const float right = e == V - 1 ? xp : tc[e < V - 1 ? e + 1 : 0];
+
+          Tn[e] = interior ? bhte_update (tc[e], left, right, ym[e], yp[e], tm[e], tp[e],
+                                          mc[e], qc[e], factor, bh, perf)
+                           : tc[e];
+          Dn[e] = dc[e] + DOSE_DT * cem43_mean (tc[e], Tn[e]);
+        }
+      bhte_store_f (T_out, c, n, V, Tn);
+      bhte_store_f (dose, c, n, V, Dn);
+
+      for (int e = 0; e < V; e++)
+        {
+          tm[e] = tc[e];
+          tc[e] = tp[e];
+          tp[e] = tpp[e];
+          dc[e] = dn[e];
+          mc[e] = mn[e];
+          qc[e] = qn[e];
+        }
+    }
+}
+
+#define BHTE_ZMARCH_ARGS                                  \
+  __global const float * restrict T_in,                   \
+  __global float * restrict       T_out,                  \
+  __global float * restrict       dose,                   \
+  __global const uchar * restrict mat,                    \
+  __global const float * restrict q,                      \
+  __constant float *              bh,                     \
+  __constant float *              perf,                   \
+  const float                     factor,                 \
+  const int                       zc
+
+__kernel void
+bhte_zmarch (BHTE_ZMARCH_ARGS)
+{
+  bhte_zmarch_body (T_in, T_out, dose, mat, q, bh, perf, factor, zc, 1);
+}
+
+__kernel void
+bhte_zmarch_v2 (BHTE_ZMARCH_ARGS)
+{
+  bhte_zmarch_body (T_in, T_out, dose, mat, q, bh, perf, factor, zc, 2);
+}
+
+__kernel void
+bhte_zmarch_v4 (BHTE_ZMARCH_ARGS)
+{
+  bhte_zmarch_body (T_in, T_out, dose, mat, q, bh, perf, factor, zc, 4);
+}
+
+/* The z-march with the plane's x/y neighbours from local memory: a tile of
+ * (LX + 2) x (LY + 2) with a one-cell halo, two of them alternating so that
+ * one barrier per plane suffices (a tile is rewritten two planes later,
+ * after every work-item has passed the barrier in between).  No early
+ * return: work-items outside the grid take part in the barriers and skip
+ * their loads and stores.  @tile: 2 (LX + 2) (LY + 2) floats. */
+__kernel void
+bhte_zmarch_lds (BHTE_ZMARCH_ARGS,
+                 __local float *tile)
+{
+  const int lx = get_local_id (0), ly = get_local_id (1);
+  const int LX = get_local_size (0), LY = get_local_size (1);
+  const int i = get_global_id (0), j = get_global_id (1);
+  const int k0 = (int) get_global_id (2) * zc;
+  const int k1 = min (k0 + zc, NZ);
+  const bool in = i < NX && j < NY;
+  const bool y_in = j > 0 && j < NY - 1;
+  const bool x_in = i > 0 && i < NX - 1;
+  const int pitch = LX + 2;
+  const int tsize = pitch * (LY + 2);
+  const int at = (ly + 1) * pitch + lx + 1;
+  bhte_idx c = in ? (bhte_idx) i + (bhte_idx) NX * ((bhte_idx) j + (bhte_idx) NY * (bhte_idx) k0) : 0;
+  float tm = 0.0f, tc = 0.0f, tp = 0.0f, dc = 0.0f, qc = 0.0f;
+  uint mc = 0u;
+
+  if (in && k0 < NZ)
+    {
+      if (k0 > 0)
+        tm = T_in[c - BHTE_PLANE];
+      tc = T_in[c];
+      if (k0 + 1 < NZ)
+        tp = T_in[c + BHTE_PLANE];
+      dc = dose[c];
+      mc = mat[c];
+#if HAS_SOURCE
+      qc = q[c];
+#endif
+    }
+
+  for (int k = k0; k < k1; k++)
+    {
+      __local float *t = tile + (k & 1) * tsize;
+      const bool more = k + 1 < k1;
+      const bool z_in = k > 0 && k < NZ - 1;
+      float tpp = 0.0f, dn = 0.0f, qn = 0.0f;
+      uint mn = 0u;
+
+      if (in && more)
+        {
+          if (k + 2 < NZ)
+            tpp = T_in[c + 2 * BHTE_PLANE];
+          dn = dose[c + BHTE_PLANE];
+          mn = mat[c + BHTE_PLANE];
+#if HAS_SOURCE
+          qn = q[c + BHTE_PLANE];
+#endif
+        }
+      t[at] = tc;
+      if (in && lx == 0 && i > 0)
+        t[at - 1] = T_in[c - 1];
+      if (in && lx == LX - 1 && i + 1 < NX)
+        t[at + 1] = T_in[c + 1];
+      if (in && ly == 0 && j > 0)
+        t[at - pitch] = T_in[c - NX];
+      if (in && ly == LY - 1 && j + 1 < NY)
+        t[at + pitch] = T_in[c + NX];
+      barrier (CLK_LOCAL_MEM_FENCE);
+
+      if (in)
+        {
+          const bool interior = x_in && y_in && z_in;
+          const float Tn = interior ? bhte_update (tc, t[at - 1], t[at + 1], t[at - pitch], t[at + pitch],
+                                                   tm, tp, mc, qc, factor, bh, perf)
+                                    : tc;
+          T_out[c] = Tn;
+          dose[c] = dc + DOSE_DT * cem43_mean (tc, Tn);
+          c += BHTE_PLANE;
+        }
+      tm = tc;
+      tc = tp;
+      tp = tpp;
+      dc = dn;
+      mc = mn;
+      qc = qn;
+    }
+}

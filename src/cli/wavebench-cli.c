@@ -21,6 +21,7 @@
 #include "wb-preset.h"
 #include "wb-render.h"
 #include "wb-sim.h"
+#include "wb-tune.h"
 #include "wb-cli.h"
 #include "wb-cli-common.h"
 
@@ -793,6 +794,12 @@ bench_case (const BenchCase *bc,
         g_print ("      read-back of %s (%.1f MiB) every %u of %u steps: %.3f s vs %.3f s without: overhead %+.1f%%\n",
                  sim->default_field, rb.bytes_per_readback / 1048576.0, rb.every, rb.steps,
                  rb.seconds_readback, rb.seconds_plain, 100.0 * rb.overhead);
+      if (print && rb.kernel_seconds_readback > 0)
+        g_print ("      kernel time (profiling events, %u launches): %.3f s with read-back, %.3f s without; "
+                 "wall / kernel = %.3f with read-back, %.3f without\n",
+                 rb.launches_readback, rb.kernel_seconds_readback, rb.kernel_seconds_plain,
+                 rb.seconds_readback / rb.kernel_seconds_readback,
+                 rb.kernel_seconds_plain > 0 ? rb.seconds_plain / rb.kernel_seconds_plain : 0.0);
       json_builder_set_member_name (jb, "readback_every");
       json_builder_add_int_value (jb, rb.every);
       json_builder_set_member_name (jb, "readback_steps");
@@ -803,6 +810,15 @@ bench_case (const BenchCase *bc,
       json_builder_add_double_value (jb, rb.seconds_readback);
       json_builder_set_member_name (jb, "readback_overhead");
       json_builder_add_double_value (jb, rb.overhead);
+      if (rb.kernel_seconds_readback > 0)
+        {
+          json_builder_set_member_name (jb, "kernel_seconds_plain");
+          json_builder_add_double_value (jb, rb.kernel_seconds_plain);
+          json_builder_set_member_name (jb, "kernel_seconds_readback");
+          json_builder_add_double_value (jb, rb.kernel_seconds_readback);
+          json_builder_set_member_name (jb, "readback_wall_over_kernel");
+          json_builder_add_double_value (jb, rb.seconds_readback / rb.kernel_seconds_readback);
+        }
     }
   json_builder_end_object (jb);
   return TRUE;
@@ -811,7 +827,7 @@ bench_case (const BenchCase *bc,
 static int
 cmd_bench (int argc, char **argv)
 {
-  g_autofree char *backend = NULL, *kernels = NULL;
+  g_autofree char *backend = NULL, *kernels = NULL, *tune = NULL, *report = NULL, *cache_path = NULL;
   gint grid = 0, dim = 3, steps = 0, readback = 0, readback_steps = 12000;
   gboolean json = FALSE, no_bw = FALSE;
   GOptionEntry entries[] = {
@@ -823,6 +839,8 @@ cmd_bench (int argc, char **argv)
     { "readback-steps", 0, 0, G_OPTION_ARG_INT, &readback_steps, "Steps of the read-back run (default 12000)", "S" },
     { "no-bandwidth", 0, 0, G_OPTION_ARG_NONE, &no_bw, "Skip measuring copy bandwidth", NULL },
     { "kernels", 'k', 0, G_OPTION_ARG_FILENAME, &kernels, "Load kernels from this directory", "DIR" },
+    { "tune", 0, 0, G_OPTION_ARG_STRING, &tune,
+      "Launch tuning for this run: auto (cache, else measure), off (defaults) or force (measure now)", "POLICY" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
     { NULL }
   };
@@ -846,6 +864,13 @@ cmd_bench (int argc, char **argv)
     return wb_cli_usage_error ("--dim %d: expected 2 or 3", dim);
   if (grid < 0 || grid > 65536 || steps < 0 || readback < 0 || readback_steps <= 0)
     return wb_cli_usage_error ("bench: --grid, --steps and --readback must be positive");
+  if (tune != NULL)
+    {
+      if (!g_str_equal (tune, "auto") && !g_str_equal (tune, "off") && !g_str_equal (tune, "force"))
+        return wb_cli_usage_error ("--tune %s: expected auto, off or force", tune);
+      /* wb-tune reads the policy from the environment at each choice. */
+      g_setenv ("WAVEBENCH_TUNE", tune, TRUE);
+    }
 
   if (g_str_equal (what, "all"))
     {
@@ -905,6 +930,14 @@ cmd_bench (int argc, char **argv)
         return wb_cli_fail (g_steal_pointer (&error));
     }
   json_builder_end_array (jb);
+  /* Which launch configurations ran, and every candidate's time when
+   * they were measured in this run. */
+  report = wb_tune_report ();
+  json_builder_set_member_name (jb, "tuning");
+  json_builder_add_string_value (jb, report);
+  if (!json && *report)
+    g_print ("tuning (WAVEBENCH_TUNE=%s, cache %s):\n%s", g_getenv ("WAVEBENCH_TUNE") ? g_getenv ("WAVEBENCH_TUNE") : "auto",
+             cache_path = wb_tune_cache_path (), report);
   json_builder_end_object (jb);
   if (json)
     wb_cli_print_json (jb);

@@ -5,6 +5,7 @@
 
 #include "wb-bench.h"
 #include "wb-error.h"
+#include "wb-launch.h"
 
 static double
 now (void)
@@ -52,6 +53,7 @@ wb_bench_readback (WbSim            *sim,
                    GError          **error)
 {
   g_autoptr(WbSnapshot) snap = NULL;
+  WbKernelDebug *dbg = NULL;
   double t0;
 
   memset (out, 0, sizeof *out);
@@ -64,17 +66,26 @@ wb_bench_readback (WbSim            *sim,
   if (!wb_sim_step (sim, MIN (every, 10u), error) || !wb_sim_finish (sim, error))
     return FALSE;
 
+  /* Kernel time from the launches' profiling events, where each step is
+   * one launch the debug hooks see. */
+  dbg = wb_sim_kernel_debug (sim);
+  if (dbg != NULL && !dbg->single_kernel)
+    dbg = NULL;
+  if (dbg)
+    wb_kernel_debug_time_launches (dbg, TRUE);
   t0 = now ();
   if (!wb_sim_step (sim, steps, error) || !wb_sim_finish (sim, error))
-    return FALSE;
+    goto fail;
   out->seconds_plain = now () - t0;
+  if (dbg)
+    out->kernel_seconds_plain = wb_kernel_debug_kernel_seconds (dbg, NULL);
 
   /* The treatment-planning pattern: every @every steps the field is
    * captured (device copy + asynchronous read on a second queue) and the
    * previous capture collected, so the solver never waits on the bus. */
   snap = wb_snapshot_new (sim, field, error);
   if (snap == NULL)
-    return FALSE;
+    goto fail;
   out->bytes_per_readback = wb_snapshot_bytes (snap);
   t0 = now ();
   for (guint done = 0; done < steps; )
@@ -82,27 +93,41 @@ wb_bench_readback (WbSim            *sim,
       guint n = MIN (every, steps - done);
 
       if (!wb_sim_step (sim, n, error))
-        return FALSE;
+        goto fail;
       done += n;
       if (wb_snapshot_pending (snap) > 0)
         {
           g_autoptr(WbField) f = wb_snapshot_wait (snap, NULL, error);
           if (f == NULL)
-            return FALSE;
+            goto fail;
         }
       if (!wb_snapshot_capture (snap, error))
-        return FALSE;
+        goto fail;
     }
   while (wb_snapshot_pending (snap) > 0)
     {
       g_autoptr(WbField) f = wb_snapshot_wait (snap, NULL, error);
       if (f == NULL)
-        return FALSE;
+        goto fail;
     }
   if (!wb_sim_finish (sim, error))
-    return FALSE;
+    goto fail;
   out->seconds_readback = now () - t0;
   if (out->seconds_plain > 0)
     out->overhead = out->seconds_readback / out->seconds_plain - 1.0;
+  if (dbg)
+    {
+      out->kernel_seconds_readback = wb_kernel_debug_kernel_seconds (dbg, &out->launches_readback);
+      wb_kernel_debug_time_launches (dbg, FALSE);
+    }
   return TRUE;
+
+fail:
+  if (dbg)
+    {
+      /* Events of launches still queued may be released: OpenCL keeps
+       * them until their commands complete. */
+      wb_kernel_debug_time_launches (dbg, FALSE);
+    }
+  return FALSE;
 }

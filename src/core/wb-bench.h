@@ -35,6 +35,13 @@ typedef struct
   double  seconds_readback;   /* @steps steps, @field read back every @every */
   double  overhead;           /* seconds_readback / seconds_plain - 1 */
   gsize   bytes_per_readback;
+  /* The summed device time (profiling events) of the step launches of
+   * each run, 0 when the solver cannot give it (no debug hooks, or more
+   * than its main kernel per step): wall time over it is the cost of
+   * everything that is not a kernel. */
+  double  kernel_seconds_plain;
+  double  kernel_seconds_readback;
+  guint   launches_readback;
 } WbReadbackResult;
 
 gboolean wb_bench_readback  (WbSim           *sim,

@@ -27,6 +27,7 @@
 #include "wb-launch.h"
 #include "wb-npy.h"
 #include "wb-sim.h"
+#include "wb-tune.h"
 
 #define BHTE_MAX_MATERIALS 256
 #define BHTE_MAX_DIM 65535
@@ -967,7 +968,32 @@ typedef struct
   gsize       local[3];
   gboolean    use_local;
   WbKernelDebug *dbg;    /* kernel debugging state (wb-launch.h) */
+  /* The tuned launch (wb-tune.h): kernels of the first program, one per
+   * entry of bhte_kernels (NULL where a kernel file lacks one), and the
+   * choice.  Debugging launches s->kernel through s->dbg instead. */
+  cl_kernel    fast[5];
+  guint        fast_index;
+  WbTuneChoice choice;
 } BhteSim;
+
+/* The kernels the tuner chooses among (kernels/bhte.cl). */
+typedef struct
+{
+  const char *variant;   /* the tuning name */
+  const char *kernel;
+  guint       vec;       /* cells per work-item along x */
+  gboolean    zmarch;    /* walks columns of param cells along z */
+  gboolean    lds;       /* takes a local tile as its last argument */
+} BhteKernelInfo;
+
+static const BhteKernelInfo bhte_kernels[] = {
+  { "cell",       "bhte_step",       1, FALSE, FALSE },
+  { "zmarch",     "bhte_zmarch",     1, TRUE,  FALSE },
+  { "zmarch_v2",  "bhte_zmarch_v2",  2, TRUE,  FALSE },
+  { "zmarch_v4",  "bhte_zmarch_v4",  4, TRUE,  FALSE },
+  { "zmarch_lds", "bhte_zmarch_lds", 1, TRUE,  TRUE },
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (bhte_kernels) == 5);
 
 static const char *bhte_field_names[] = { "T", "dose", "Q", "material", NULL };
 
@@ -977,6 +1003,8 @@ bhte_free (WbSim *sim)
   BhteSim *s = (BhteSim *) sim;
 
   WB_CL_RELEASE (s->kernel, clReleaseKernel);
+  for (guint i = 0; i < G_N_ELEMENTS (s->fast); i++)
+    WB_CL_RELEASE (s->fast[i], clReleaseKernel);
   WB_CL_RELEASE (s->program, clReleaseProgram);
   WB_CL_RELEASE (s->T_buf[0], clReleaseMemObject);
   WB_CL_RELEASE (s->T_buf[1], clReleaseMemObject);
@@ -1176,6 +1204,286 @@ float_literal (double v)
   return g_strdup_printf ("%sf", buf);
 }
 
+/* --- tuned launches ---------------------------------------------------- */
+
+static int
+bhte_kernel_index (const char *variant)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (bhte_kernels); i++)
+    if (g_str_equal (bhte_kernels[i].variant, variant))
+      return (int) i;
+  return -1;
+}
+
+/* Checks that @choice can launch here: a kernel of that name, a column
+ * length for the z-marching ones, a work-group within the kernel's limit. */
+static gboolean
+bhte_choice_check (BhteSim            *s,
+                   const WbTuneChoice *choice,
+                   GError            **error)
+{
+  WbSim *sim = &s->parent;
+  int idx = bhte_kernel_index (choice->variant);
+  size_t wg = 0;
+  gsize items = choice->local[0] * choice->local[1] * choice->local[2];
+
+  if (idx < 0 || s->fast[idx] == NULL)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "bhte has no kernel variant '%s' here (cell, zmarch, zmarch_v2, zmarch_v4, zmarch_lds)",
+                   choice->variant);
+      return FALSE;
+    }
+  if (bhte_kernels[idx].zmarch && choice->param == 0)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "bhte variant %s needs a column length (VARIANT:LXxLYx1:ZC)", choice->variant);
+      return FALSE;
+    }
+  if (bhte_kernels[idx].zmarch && choice->local[2] > 1)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "bhte variant %s takes work-groups of LXxLYx1", choice->variant);
+      return FALSE;
+    }
+  if (bhte_kernels[idx].lds && choice->local[0] == 0)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "bhte variant %s needs a work-group size for its tile", choice->variant);
+      return FALSE;
+    }
+  clGetKernelWorkGroupInfo (s->fast[idx], sim->device->device, CL_KERNEL_WORK_GROUP_SIZE,
+                            sizeof wg, &wg, NULL);
+  if (choice->local[0] > 0 && wg > 0 && items > wg)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "work-group of %" G_GSIZE_FORMAT " exceeds CL_KERNEL_WORK_GROUP_SIZE %" G_GSIZE_FORMAT
+                   " of %s", items, (gsize) wg, bhte_kernels[idx].kernel);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Launches the tuned kernel @idx as @choice says, T_buf[@from] to the
+ * other buffer, with the timeline's @factor. */
+static gboolean
+bhte_fast_enqueue (BhteSim            *s,
+                   guint               idx,
+                   const WbTuneChoice *choice,
+                   guint               from,
+                   float               factor,
+                   cl_event           *event,
+                   GError            **error)
+{
+  WbSim *sim = &s->parent;
+  const BhteKernelInfo *info = &bhte_kernels[idx];
+  cl_kernel k = s->fast[idx];
+  gsize cells[3];
+  gsize local[3];
+  gboolean has_local = choice->local[0] > 0;
+
+  memcpy (local, choice->local, sizeof local);
+  cells[0] = (s->p.shape[0] + info->vec - 1) / info->vec;
+  cells[1] = s->p.shape[1];
+  cells[2] = s->p.shape[2];
+  if (info->zmarch)
+    {
+      cl_int zc = (cl_int) choice->param;
+
+      cells[2] = (s->p.shape[2] + choice->param - 1) / choice->param;
+      local[2] = has_local ? 1 : 0;
+      if (!wb_cl_set_arg (k, 8, sizeof zc, &zc, error))
+        return FALSE;
+      if (info->lds &&
+          !wb_cl_set_arg (k, 9, 2 * (local[0] + 2) * (local[1] + 2) * sizeof (float), NULL, error))
+        return FALSE;
+    }
+  return wb_cl_set_arg (k, 0, sizeof (cl_mem), &s->T_buf[from], error)
+         && wb_cl_set_arg (k, 1, sizeof (cl_mem), &s->T_buf[1 - from], error)
+         && wb_cl_set_arg (k, 7, sizeof (float), &factor, error)
+         && wb_cl_enqueue (sim->cl, k, 3, cells, has_local ? local : NULL, NULL, event, error);
+}
+
+/* wb-tune's measurement: a warm-up launch and five timed ones, T_buf[0]
+ * to T_buf[1] (the dose accumulates; cl_init resets both afterwards). */
+static gboolean
+bhte_tune_measure (const WbTuneChoice *choice,
+                   double             *seconds,
+                   gpointer            user_data,
+                   GError            **error)
+{
+  BhteSim *s = user_data;
+  cl_event events[6] = { NULL };
+  double times[5];
+  gboolean ok = TRUE;
+
+  if (!bhte_choice_check (s, choice, error))
+    return FALSE;
+  for (guint r = 0; r < G_N_ELEMENTS (events) && ok; r++)
+    ok = bhte_fast_enqueue (s, bhte_kernel_index (choice->variant), choice, 0, 1.0f,
+                            &events[r], error);
+  ok = wb_cl_finish (s->parent.cl, ok ? error : NULL) && ok;
+  for (guint r = 0; r < G_N_ELEMENTS (events); r++)
+    {
+      if (ok && r > 0)
+        times[r - 1] = wb_cl_event_seconds (events[r]);
+      if (events[r])
+        clReleaseEvent (events[r]);
+    }
+  if (!ok)
+    return FALSE;
+  *seconds = wb_tune_median (times, G_N_ELEMENTS (times));
+  return TRUE;
+}
+
+/* The candidates, the default first.  GPUs: the cell kernel at a few
+ * work-group shapes (64 x 4 first, today's choice), then the z-marching
+ * kernels at shapes and column lengths that keep a warp's loads on whole
+ * cache lines; WAVEBENCH_BHTE_SWEEP=full tries every combination (for
+ * measuring sweeps).  CPU devices: the implementation's work-group (PoCL
+ * vectorises the cell kernel along x) first. */
+static GArray *
+bhte_candidates (BhteSim *s)
+{
+  static const gsize cell_local[][3] = { { 64, 4, 1 }, { 32, 8, 1 }, { 128, 2, 1 }, { 256, 1, 1 }, { 32, 4, 2 } };
+  static const gsize z_local[][2] = { { 32, 4 }, { 32, 8 }, { 64, 2 }, { 64, 4 }, { 128, 1 }, { 128, 2 }, { 256, 1 } };
+  static const guint z_len[] = { 8, 16, 32, 64 };
+  /* The pruned list: variant, local x, local y, column lengths 16 and 32. */
+  static const struct { const char *v; gsize lx, ly; } pruned[] = {
+    { "zmarch", 64, 4 }, { "zmarch", 128, 2 }, { "zmarch", 32, 8 }, { "zmarch", 256, 1 },
+    { "zmarch_v2", 32, 4 }, { "zmarch_v2", 64, 4 }, { "zmarch_v2", 128, 2 },
+    { "zmarch_v4", 32, 4 }, { "zmarch_v4", 64, 2 }, { "zmarch_v4", 32, 8 },
+    { "zmarch_lds", 64, 4 }, { "zmarch_lds", 128, 2 }, { "zmarch_lds", 32, 8 },
+  };
+  GArray *c = g_array_new (FALSE, TRUE, sizeof (WbTuneChoice));
+  const char *sweep = g_getenv ("WAVEBENCH_BHTE_SWEEP");
+  WbTuneChoice t;
+
+  if (s->parent.device->kind == WB_DEVICE_KIND_CPU)
+    {
+      static const struct { const char *v; gsize lx, ly; guint zc; } cpu[] = {
+        { "cell", 0, 0, 0 }, { "cell", 64, 4, 0 }, { "zmarch", 0, 0, 16 }, { "zmarch_v4", 0, 0, 16 },
+        { "zmarch_v4", 16, 4, 16 }, { "zmarch_lds", 64, 4, 16 },
+      };
+      for (guint i = 0; i < G_N_ELEMENTS (cpu); i++)
+        {
+          memset (&t, 0, sizeof t);
+          g_strlcpy (t.variant, cpu[i].v, sizeof t.variant);
+          t.local[0] = cpu[i].lx;
+          t.local[1] = cpu[i].ly;
+          t.local[2] = cpu[i].lx ? 1 : 0;
+          t.param = cpu[i].zc;
+          g_array_append_val (c, t);
+        }
+      return c;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (cell_local); i++)
+    {
+      memset (&t, 0, sizeof t);
+      g_strlcpy (t.variant, "cell", sizeof t.variant);
+      memcpy (t.local, cell_local[i], sizeof t.local);
+      g_array_append_val (c, t);
+    }
+  if (sweep != NULL && g_str_equal (sweep, "full"))
+    {
+      for (guint v = 1; v < G_N_ELEMENTS (bhte_kernels); v++)
+        for (guint l = 0; l < G_N_ELEMENTS (z_local); l++)
+          for (guint z = 0; z < G_N_ELEMENTS (z_len); z++)
+            {
+              memset (&t, 0, sizeof t);
+              g_strlcpy (t.variant, bhte_kernels[v].variant, sizeof t.variant);
+              t.local[0] = z_local[l][0];
+              t.local[1] = z_local[l][1];
+              t.local[2] = 1;
+              t.param = z_len[z];
+              g_array_append_val (c, t);
+            }
+      return c;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (pruned); i++)
+    for (guint z = 16; z <= 32; z *= 2)
+      {
+        memset (&t, 0, sizeof t);
+        g_strlcpy (t.variant, pruned[i].v, sizeof t.variant);
+        t.local[0] = pruned[i].lx;
+        t.local[1] = pruned[i].ly;
+        t.local[2] = 1;
+        t.param = z;
+        g_array_append_val (c, t);
+      }
+  return c;
+}
+
+/* Creates the tuned kernels from s->program, chooses among them (measured
+ * on the sim's buffers, then reset to the initial state) and keeps the
+ * choice. */
+static gboolean
+bhte_tune (BhteSim  *s,
+           GError  **error)
+{
+  WbSim *sim = &s->parent;
+  const BhteParams *p = &s->p;
+  g_autoptr(GArray) candidates = NULL;
+  g_autofree char *key = NULL;
+  WbTuneResult result;
+  gsize n = bhte_n_cells (p);
+  gboolean has_source = p->source != BHTE_SOURCE_NONE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bhte_kernels); i++)
+    {
+      /* A kernel file from an override directory may predate a variant:
+       * that one is then not a candidate. */
+      cl_int status = CL_SUCCESS;
+      cl_kernel k = clCreateKernel (s->program, bhte_kernels[i].kernel, &status);
+
+      if (status != CL_SUCCESS)
+        continue;
+      s->fast[i] = k;
+      if (!wb_cl_set_arg (k, 2, sizeof (cl_mem), &s->dose_buf, error) ||
+          !wb_cl_set_arg (k, 3, sizeof (cl_mem), &s->map_buf, error) ||
+          !wb_cl_set_arg (k, 4, sizeof (cl_mem), &s->q_buf, error) ||
+          !wb_cl_set_arg (k, 5, sizeof (cl_mem), &s->bh_buf, error) ||
+          !wb_cl_set_arg (k, 6, sizeof (cl_mem), &s->perf_buf, error))
+        return FALSE;
+    }
+  /* Without its own copy of the cell kernel the sim launches s->kernel
+   * through the debug hooks (cl_step). */
+  if (s->fast[0] == NULL)
+    return TRUE;
+
+  candidates = bhte_candidates (s);
+  key = g_strdup_printf ("bhte:%" G_GSIZE_FORMAT "x%" G_GSIZE_FORMAT "x%" G_GSIZE_FORMAT ":src%d",
+                         p->shape[0], p->shape[1], p->shape[2], has_source ? 1 : 0);
+  /* Timing ~30 candidates costs seconds on a CPU device, and PoCL's own
+   * work-group choice for the cell kernel is already its best (it
+   * vectorises along x): CPUs measure only when forced. */
+  if (!wb_tune_choose (sim->device, key, (WbTuneChoice *) candidates->data, candidates->len,
+                       FALSE, bhte_tune_measure, s, &result, error))
+    return FALSE;
+  s->choice = result.choice;
+  /* A pinned or cached choice that cannot run here is an error the user
+   * must see (a pin names a missing variant, say). */
+  if (!bhte_choice_check (s, &s->choice, error))
+    {
+      g_prefix_error (error, "tuning %s: %s choice %s: ", key, result.source,
+                      s->choice.variant);
+      wb_tune_result_clear (&result);
+      return FALSE;
+    }
+  s->fast_index = (guint) bhte_kernel_index (s->choice.variant);
+  if (result.trials != NULL)
+    {
+      /* Measuring ran kernels: back to the initial state. */
+      wb_tune_result_clear (&result);
+      return wb_cl_check (clEnqueueCopyBuffer (sim->cl->queue, s->T_buf[0], s->T_buf[1], 0, 0,
+                                               n * 4, 0, NULL, NULL),
+                          "clEnqueueCopyBuffer (temperature)", error)
+             && wb_cl_fill_float (sim->cl, s->dose_buf, 0.0f, n, error);
+    }
+  wb_tune_result_clear (&result);
+  return TRUE;
+}
+
 static gboolean
 cl_init (BhteSim     *s,
          const char  *kernel_dir,
@@ -1203,9 +1511,12 @@ cl_init (BhteSim     *s,
                              "#define N_MAT %u\n"
                              "#define HAS_SOURCE %d\n"
                              "#define T_BLOOD %s\n"
-                             "#define DOSE_DT %s\n",
+                             "#define DOSE_DT %s\n"
+                             "#define BHTE_IDX32 %d\n",
                              p->shape[0], p->shape[1], p->shape[2], nmat,
-                             has_source ? 1 : 0, t_blood, dose_dt);
+                             has_source ? 1 : 0, t_blood, dose_dt,
+                             /* the z-marching kernels' indices reach a plane past the grid */
+                             n + 2 * p->shape[0] * p->shape[1] < G_MAXINT32 ? 1 : 0);
   s->program = wb_cl_build_program (cl, "bhte.cl", defines, NULL, error);
   if (s->program == NULL)
     return FALSE;
@@ -1300,7 +1611,11 @@ cl_init (BhteSim     *s,
     s->dbg = wb_kernel_debug_new ("bhte.cl", "bhte_step", "T", defines, 3, p->shape,
                                   s->use_local ? s->local : NULL);
     wb_kernel_debug_commit (s->dbg, &none, s->kernel);
+    /* Each step is one launch of one kernel: their times sum to the step's. */
+    s->dbg->single_kernel = TRUE;
   }
+  if (!bhte_tune (s, error))
+    return FALSE;
   return wb_cl_finish (cl, error);
 }
 
@@ -1311,6 +1626,10 @@ cl_step (BhteSim *s,
 {
   WbSim *sim = &s->parent;
   const BhteParams *p = &s->p;
+  /* The debugging tools look at the cell kernel's launches: with any of
+   * them in effect that kernel runs, through the debug hooks, as before
+   * the tuning existed. */
+  gboolean debug = s->fast[s->fast_index] == NULL || wb_kernel_debug_active (s->dbg);
 
   for (guint i = 0; i < n; i++)
     {
@@ -1319,7 +1638,13 @@ cl_step (BhteSim *s,
 
       /* Arguments are captured at enqueue time, so the swap and the
        * factor need no host wait. */
-      if (!wb_cl_set_arg (s->kernel, 0, sizeof (cl_mem), &s->T_buf[s->cur], error) ||
+      if (!debug)
+        {
+          if (!bhte_fast_enqueue (s, s->fast_index, &s->choice, s->cur, factor,
+                                  wb_kernel_debug_event (s->dbg), error))
+            return FALSE;
+        }
+      else if (!wb_cl_set_arg (s->kernel, 0, sizeof (cl_mem), &s->T_buf[s->cur], error) ||
           !wb_cl_set_arg (s->kernel, 1, sizeof (cl_mem), &s->T_buf[1 - s->cur], error) ||
           !wb_cl_set_arg (s->kernel, 7, sizeof (float), &factor, error) ||
           !wb_kernel_debug_sentinel (s->dbg, sim->cl, "T", s->T_buf[1 - s->cur],

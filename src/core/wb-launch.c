@@ -255,6 +255,7 @@ wb_kernel_debug_free (WbKernelDebug *dbg)
   wb_kernel_config_clear (&dbg->config);
   WB_CL_RELEASE (dbg->probe_buf, clReleaseMemObject);
   WB_CL_RELEASE (dbg->probe_scratch, clReleaseMemObject);
+  wb_kernel_debug_time_launches (dbg, FALSE);
   g_free (dbg->file);
   g_free (dbg->kernel_name);
   g_free (dbg->base_defines);
@@ -419,13 +420,77 @@ wb_kernel_debug_enqueue (WbKernelDebug  *dbg,
         return FALSE;
     }
   if (!wb_cl_enqueue (ctx, dbg->kernel, dbg->work_dim, extent, local[0] ? local : NULL,
-                      &dbg->last, NULL, error))
+                      &dbg->last, wb_kernel_debug_event (dbg), error))
     return FALSE;
   /* Report against the grid the kernel had to cover. */
   for (guint d = 0; d < dbg->work_dim; d++)
     dbg->last.cells[d] = dbg->cells[d];
   dbg->launched = TRUE;
   return TRUE;
+}
+
+gboolean
+wb_kernel_debug_active (const WbKernelDebug *dbg)
+{
+  const WbKernelConfig *c = &dbg->config;
+
+  return c->variant != NULL || c->probes || c->local[0] > 0 || c->kernel_file != NULL
+         || c->kernel_dir != NULL || dbg->sentinel_field != NULL || dbg->inspected;
+}
+
+void
+wb_kernel_debug_time_launches (WbKernelDebug *dbg,
+                               gboolean       on)
+{
+  if (dbg->events != NULL)
+    {
+      for (guint i = 0; i < dbg->events->len; i++)
+        {
+          cl_event e = g_array_index (dbg->events, cl_event, i);
+          if (e)
+            clReleaseEvent (e);
+        }
+      g_clear_pointer (&dbg->events, g_array_unref);
+    }
+  if (on)
+    dbg->events = g_array_new (FALSE, TRUE, sizeof (cl_event));
+}
+
+cl_event *
+wb_kernel_debug_event (WbKernelDebug *dbg)
+{
+  cl_event none = NULL;
+
+  if (dbg == NULL || dbg->events == NULL)
+    return NULL;
+  /* A slot the launch fills; a failed launch leaves it NULL. */
+  g_array_append_val (dbg->events, none);
+  return &g_array_index (dbg->events, cl_event, dbg->events->len - 1);
+}
+
+double
+wb_kernel_debug_kernel_seconds (WbKernelDebug *dbg,
+                                guint         *n_launches)
+{
+  double sum = 0.0;
+  guint n = 0;
+
+  for (guint i = 0; dbg->events && i < dbg->events->len; i++)
+    {
+      cl_event e = g_array_index (dbg->events, cl_event, i);
+
+      if (e == NULL)
+        continue;
+      sum += wb_cl_event_seconds (e);
+      clReleaseEvent (e);
+      g_array_index (dbg->events, cl_event, i) = NULL;
+      n++;
+    }
+  if (dbg->events)
+    g_array_set_size (dbg->events, 0);
+  if (n_launches)
+    *n_launches = n;
+  return sum;
 }
 
 gboolean
@@ -549,6 +614,8 @@ wb_launch_plan (WbSim           *sim,
       return FALSE;
     }
   report_init (r, sim, dbg);
+  /* From now on the sim launches the kernel this report describes. */
+  dbg->inspected = TRUE;
   wb_kernel_debug_local (dbg, local);
   launch_extent (dbg, local, extent);
   /* The same rounding wb_cl_enqueue applies. */

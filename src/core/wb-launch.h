@@ -98,6 +98,14 @@ struct _WbKernelDebug
   float          sentinel_value;
   gboolean       sentinel_filled; /* set when a launch filled it */
   char          *sentinel_fields; /* fields that can take one, "T" */
+  /* Set by wb_launch_plan: a tool looks at this sim's launches, so a solver
+   * that tunes alternative kernels launches its main one (the report's). */
+  gboolean       inspected;
+  /* Kernel timing (wb_kernel_debug_time_launches): profiling events of
+   * the launches, and whether the main kernel is the solver's only launch
+   * per step (so that their sum is the step's whole kernel time). */
+  GArray        *events;          /* cl_event, NULL when not timing */
+  gboolean       single_kernel;
 };
 
 WbKernelDebug *wb_kernel_debug_new      (const char      *file,
@@ -143,6 +151,24 @@ void           wb_kernel_debug_local    (const WbKernelDebug  *dbg,
 gboolean       wb_kernel_debug_enqueue  (WbKernelDebug   *dbg,
                                          WbClContext     *ctx,
                                          GError         **error);
+/* TRUE when a debugging option is in effect: a variant, probes, a
+ * local-size override, another kernel file or directory, an armed
+ * sentinel, or a launch report asked for (wb_launch_plan).  Solvers with
+ * tuned alternative kernels launch the main kernel through
+ * wb_kernel_debug_enqueue then, so the tools keep their meaning. */
+gboolean       wb_kernel_debug_active   (const WbKernelDebug  *dbg);
+/* Kernel timing for benchmarks: while on, every launch of the solver's
+ * step (wb_kernel_debug_enqueue, or the solver's own launches through
+ * wb_kernel_debug_event) keeps its profiling event. */
+void           wb_kernel_debug_time_launches (WbKernelDebug *dbg,
+                                              gboolean       on);
+/* Where a solver launching its own kernels puts the event: NULL when
+ * timing is off (pass it to clEnqueueNDRangeKernel or wb_cl_enqueue). */
+cl_event      *wb_kernel_debug_event    (WbKernelDebug        *dbg);
+/* After the queue has drained: the summed device time (START to END) of
+ * the kept events, which are released; *@n_launches gets their number. */
+double         wb_kernel_debug_kernel_seconds (WbKernelDebug *dbg,
+                                               guint         *n_launches);
 /* Fills @buffer (@n floats) with the sentinel if one is armed on @field. */
 gboolean       wb_kernel_debug_sentinel (WbKernelDebug   *dbg,
                                          WbClContext     *ctx,
