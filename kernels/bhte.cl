@@ -491,3 +491,138 @@ bhte_zmarch_lds (BHTE_ZMARCH_ARGS,
       qc = qn;
     }
 }
+
+/* Two time steps per launch (temporal blocking): each work-group owns an
+ * LX x LY tile of columns and walks ZC planes along z; its work-items
+ * cover the tile plus a one-cell ring, (LX + 2) x (LY + 2) of them.  At
+ * plane p every work-item computes the intermediate temperature T1 (step
+ * one, @factor) of its cell, the ring included, from T0 in registers (z)
+ * and a local tile of plane p with a two-cell halo (x/y); the tile's own
+ * work-items then compute step two (@factor2) at plane p - 1 from T1 in
+ * registers (z) and a local tile of T1 (x/y), and update the dose with
+ * both steps' terms in the order two launches of bhte_step would.  T, the
+ * dose, the material and the source are read once and written once per
+ * two steps.  One barrier per plane: the tiles alternate between two
+ * planes' buffers, each rewritten only after every work-item has passed
+ * the barrier that follows its last read.  Work-items outside the grid
+ * take part in every barrier.  @tile0: 2 (LX + 4)(LY + 4) floats, @tile1:
+ * 2 (LX + 2)(LY + 2) floats. */
+__kernel void
+bhte_zmarch2 (BHTE_ZMARCH_ARGS,
+              const float     factor2,
+              __local float  *tile0,
+              __local float  *tile1)
+{
+  const int tx = get_local_id (0), ty = get_local_id (1);
+  const int GX = get_local_size (0), GY = get_local_size (1);
+  const int LX = GX - 2, LY = GY - 2;
+  const int i = (int) get_group_id (0) * LX - 1 + tx;
+  const int j = (int) get_group_id (1) * LY - 1 + ty;
+  const int k0 = (int) get_group_id (2) * zc;
+  const int k1 = min (k0 + zc, NZ);
+  const bool in = i >= 0 && j >= 0 && i < NX && j < NY;
+  /* a cell of the tile proper: it gets step two */
+  const bool own = in && tx > 0 && ty > 0 && tx <= LX && ty <= LY;
+  const bool xy_in = i > 0 && j > 0 && i < NX - 1 && j < NY - 1;
+  const int pitch0 = GX + 2, size0 = pitch0 * (GY + 2);
+  const int pitch1 = GX, size1 = pitch1 * GY;
+  const int at0 = (ty + 1) * pitch0 + tx + 1;
+  const int at1 = ty * pitch1 + tx;
+  /* c: this column at plane p (only dereferenced when in the grid) */
+  bhte_idx c = in ? (bhte_idx) i + (bhte_idx) NX * ((bhte_idx) j + (bhte_idx) NY * (bhte_idx) (k0 - 1)) : 0;
+  float t0m = 0.0f, t0c = 0.0f, t0p = 0.0f;  /* T0 at p - 1, p, p + 1 */
+  float t1m = 0.0f, t1c = 0.0f;              /* T1 at p - 2, p - 1 */
+  float qc = 0.0f, qprev = 0.0f;             /* source at p, p - 1 */
+  uint mc = 0u, mprev = 0u;                  /* material at p, p - 1 */
+  float dprev = 0.0f;                        /* dose at p - 1 */
+
+  if (in)
+    {
+      if (k0 >= 2)
+        t0m = T_in[c - BHTE_PLANE];
+      if (k0 >= 1)
+        {
+          t0c = T_in[c];
+          mc = mat[c];
+#if HAS_SOURCE
+          qc = q[c];
+#endif
+        }
+      t0p = T_in[c + BHTE_PLANE];
+    }
+
+  for (int p = k0 - 1; p <= k1; p++, c += BHTE_PLANE)
+    {
+      __local float *a = tile0 + (p & 1) * size0;
+      __local float *b1 = tile1 + (p & 1) * size1;
+      __local float *b0 = tile1 + ((p - 1) & 1) * size1;
+      const bool plane = p >= 0 && p < NZ;
+      const bool second = own && p - 1 >= k0 && p - 1 < k1;
+      float t0pp = 0.0f, qn = 0.0f, dn = 0.0f, T1 = 0.0f;
+      uint mn = 0u;
+
+      /* Loads for the next plane and the dose of this one, in flight
+       * while this plane is computed. */
+      if (in && p + 1 <= k1 && p + 2 < NZ)
+        t0pp = T_in[c + 2 * BHTE_PLANE];
+      if (in && p + 1 <= k1 && p + 1 < NZ)
+        {
+          mn = mat[c + BHTE_PLANE];
+#if HAS_SOURCE
+          qn = q[c + BHTE_PLANE];
+#endif
+        }
+      if (own && p >= k0 && p < k1)
+        dn = dose[c];
+
+      if (in && plane)
+        {
+          a[at0] = t0c;
+          if (tx == 0 && i > 0)
+            a[at0 - 1] = T_in[c - 1];
+          if (tx == GX - 1 && i + 1 < NX)
+            a[at0 + 1] = T_in[c + 1];
+          if (ty == 0 && j > 0)
+            a[at0 - pitch0] = T_in[c - NX];
+          if (ty == GY - 1 && j + 1 < NY)
+            a[at0 + pitch0] = T_in[c + NX];
+        }
+      barrier (CLK_LOCAL_MEM_FENCE);
+
+      /* Step one at plane p, ring included. */
+      if (in && plane)
+        {
+          T1 = xy_in && p > 0 && p < NZ - 1
+               ? bhte_update (t0c, a[at0 - 1], a[at0 + 1], a[at0 - pitch0], a[at0 + pitch0],
+                              t0m, t0p, mc, qc, factor, bh, perf)
+               : t0c;
+          b1[at1] = T1;
+        }
+
+      /* Step two at plane p - 1: its T1 plane was written last iteration,
+       * before this iteration's barrier. */
+      if (second)
+        {
+          const int kk = p - 1;
+          const float T2 = xy_in && kk > 0 && kk < NZ - 1
+                           ? bhte_update (t1c, b0[at1 - 1], b0[at1 + 1], b0[at1 - pitch1], b0[at1 + pitch1],
+                                          t1m, T1, mprev, qprev, factor2, bh, perf)
+                           : t1c;
+          const float d1 = dprev + DOSE_DT * cem43_mean (t0m, t1c);
+
+          T_out[c - BHTE_PLANE] = T2;
+          dose[c - BHTE_PLANE] = d1 + DOSE_DT * cem43_mean (t1c, T2);
+        }
+
+      t0m = t0c;
+      t0c = t0p;
+      t0p = t0pp;
+      t1m = t1c;
+      t1c = T1;
+      qprev = qc;
+      qc = qn;
+      mprev = mc;
+      mc = mn;
+      dprev = dn;
+    }
+}

@@ -971,7 +971,7 @@ typedef struct
   /* The tuned launch (wb-tune.h): kernels of the first program, one per
    * entry of bhte_kernels (NULL where a kernel file lacks one), and the
    * choice.  Debugging launches s->kernel through s->dbg instead. */
-  cl_kernel    fast[5];
+  cl_kernel    fast[6];
   guint        fast_index;
   WbTuneChoice choice;
 } BhteSim;
@@ -983,17 +983,21 @@ typedef struct
   const char *kernel;
   guint       vec;       /* cells per work-item along x */
   gboolean    zmarch;    /* walks columns of param cells along z */
-  gboolean    lds;       /* takes a local tile as its last argument */
+  gboolean    lds;       /* takes local tiles as its last arguments */
+  guint       steps;     /* time steps per launch */
 } BhteKernelInfo;
 
 static const BhteKernelInfo bhte_kernels[] = {
-  { "cell",       "bhte_step",       1, FALSE, FALSE },
-  { "zmarch",     "bhte_zmarch",     1, TRUE,  FALSE },
-  { "zmarch_v2",  "bhte_zmarch_v2",  2, TRUE,  FALSE },
-  { "zmarch_v4",  "bhte_zmarch_v4",  4, TRUE,  FALSE },
-  { "zmarch_lds", "bhte_zmarch_lds", 1, TRUE,  TRUE },
+  { "cell",       "bhte_step",       1, FALSE, FALSE, 1 },
+  { "zmarch",     "bhte_zmarch",     1, TRUE,  FALSE, 1 },
+  { "zmarch_v2",  "bhte_zmarch_v2",  2, TRUE,  FALSE, 1 },
+  { "zmarch_v4",  "bhte_zmarch_v4",  4, TRUE,  FALSE, 1 },
+  { "zmarch_lds", "bhte_zmarch_lds", 1, TRUE,  TRUE,  1 },
+  /* two steps per launch; its local size names the tile, the work-group
+   * is the tile with a one-cell ring, (LX + 2) x (LY + 2) */
+  { "zmarch2",    "bhte_zmarch2",    1, TRUE,  TRUE,  2 },
 };
-G_STATIC_ASSERT (G_N_ELEMENTS (bhte_kernels) == 5);
+G_STATIC_ASSERT (G_N_ELEMENTS (bhte_kernels) == 6);
 
 static const char *bhte_field_names[] = { "T", "dose", "Q", "material", NULL };
 
@@ -1226,11 +1230,12 @@ bhte_choice_check (BhteSim            *s,
   int idx = bhte_kernel_index (choice->variant);
   size_t wg = 0;
   gsize items = choice->local[0] * choice->local[1] * choice->local[2];
+  gboolean ring = idx >= 0 && bhte_kernels[idx].steps == 2;
 
   if (idx < 0 || s->fast[idx] == NULL)
     {
       g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
-                   "bhte has no kernel variant '%s' here (cell, zmarch, zmarch_v2, zmarch_v4, zmarch_lds)",
+                   "bhte has no kernel variant '%s' here (cell, zmarch, zmarch_v2, zmarch_v4, zmarch_lds, zmarch2)",
                    choice->variant);
       return FALSE;
     }
@@ -1252,6 +1257,8 @@ bhte_choice_check (BhteSim            *s,
                    "bhte variant %s needs a work-group size for its tile", choice->variant);
       return FALSE;
     }
+  if (ring)
+    items = (choice->local[0] + 2) * (choice->local[1] + 2);
   clGetKernelWorkGroupInfo (s->fast[idx], sim->device->device, CL_KERNEL_WORK_GROUP_SIZE,
                             sizeof wg, &wg, NULL);
   if (choice->local[0] > 0 && wg > 0 && items > wg)
@@ -1265,13 +1272,15 @@ bhte_choice_check (BhteSim            *s,
 }
 
 /* Launches the tuned kernel @idx as @choice says, T_buf[@from] to the
- * other buffer, with the timeline's @factor. */
+ * other buffer, with the timeline's factors of its steps (@factor2 for a
+ * two-step kernel's second). */
 static gboolean
 bhte_fast_enqueue (BhteSim            *s,
                    guint               idx,
                    const WbTuneChoice *choice,
                    guint               from,
                    float               factor,
+                   float               factor2,
                    cl_event           *event,
                    GError            **error)
 {
@@ -1294,8 +1303,21 @@ bhte_fast_enqueue (BhteSim            *s,
       local[2] = has_local ? 1 : 0;
       if (!wb_cl_set_arg (k, 8, sizeof zc, &zc, error))
         return FALSE;
-      if (info->lds &&
-          !wb_cl_set_arg (k, 9, 2 * (local[0] + 2) * (local[1] + 2) * sizeof (float), NULL, error))
+      if (info->steps == 2)
+        {
+          /* The grid of tiles, each a work-group with its ring. */
+          for (guint d = 0; d < 2; d++)
+            {
+              cells[d] = (s->p.shape[d] + local[d] - 1) / local[d] * (local[d] + 2);
+              local[d] += 2;
+            }
+          if (!wb_cl_set_arg (k, 9, sizeof factor2, &factor2, error) ||
+              !wb_cl_set_arg (k, 10, 2 * (local[0] + 2) * (local[1] + 2) * sizeof (float), NULL, error) ||
+              !wb_cl_set_arg (k, 11, 2 * local[0] * local[1] * sizeof (float), NULL, error))
+            return FALSE;
+        }
+      else if (info->lds &&
+               !wb_cl_set_arg (k, 9, 2 * (local[0] + 2) * (local[1] + 2) * sizeof (float), NULL, error))
         return FALSE;
     }
   return wb_cl_set_arg (k, 0, sizeof (cl_mem), &s->T_buf[from], error)
@@ -1316,12 +1338,13 @@ bhte_tune_measure (const WbTuneChoice *choice,
   cl_event events[6] = { NULL };
   double times[5];
   gboolean ok = TRUE;
+  int idx;
 
   if (!bhte_choice_check (s, choice, error))
     return FALSE;
+  idx = bhte_kernel_index (choice->variant);
   for (guint r = 0; r < G_N_ELEMENTS (events) && ok; r++)
-    ok = bhte_fast_enqueue (s, bhte_kernel_index (choice->variant), choice, 0, 1.0f,
-                            &events[r], error);
+    ok = bhte_fast_enqueue (s, idx, choice, 0, 1.0f, 1.0f, &events[r], error);
   ok = wb_cl_finish (s->parent.cl, ok ? error : NULL) && ok;
   for (guint r = 0; r < G_N_ELEMENTS (events); r++)
     {
@@ -1332,7 +1355,8 @@ bhte_tune_measure (const WbTuneChoice *choice,
     }
   if (!ok)
     return FALSE;
-  *seconds = wb_tune_median (times, G_N_ELEMENTS (times));
+  /* Per step, so that two-step kernels compare fairly. */
+  *seconds = wb_tune_median (times, G_N_ELEMENTS (times)) / bhte_kernels[idx].steps;
   return TRUE;
 }
 
@@ -1347,13 +1371,16 @@ bhte_candidates (BhteSim *s)
 {
   static const gsize cell_local[][3] = { { 64, 4, 1 }, { 32, 8, 1 }, { 128, 2, 1 }, { 256, 1, 1 }, { 32, 4, 2 } };
   static const gsize z_local[][2] = { { 32, 4 }, { 32, 8 }, { 64, 2 }, { 64, 4 }, { 128, 1 }, { 128, 2 }, { 256, 1 } };
+  static const gsize z2_local[][2] = { { 30, 6 }, { 30, 14 }, { 62, 6 }, { 62, 14 }, { 126, 2 }, { 126, 6 }, { 30, 30 } };
   static const guint z_len[] = { 8, 16, 32, 64 };
+  G_STATIC_ASSERT (G_N_ELEMENTS (z_local) == G_N_ELEMENTS (z2_local));
   /* The pruned list: variant, local x, local y, column lengths 16 and 32. */
   static const struct { const char *v; gsize lx, ly; } pruned[] = {
     { "zmarch", 64, 4 }, { "zmarch", 128, 2 }, { "zmarch", 32, 8 }, { "zmarch", 256, 1 },
     { "zmarch_v2", 32, 4 }, { "zmarch_v2", 64, 4 }, { "zmarch_v2", 128, 2 },
     { "zmarch_v4", 32, 4 }, { "zmarch_v4", 64, 2 }, { "zmarch_v4", 32, 8 },
     { "zmarch_lds", 64, 4 }, { "zmarch_lds", 128, 2 }, { "zmarch_lds", 32, 8 },
+    { "zmarch2", 30, 6 }, { "zmarch2", 62, 6 }, { "zmarch2", 30, 14 },
   };
   GArray *c = g_array_new (FALSE, TRUE, sizeof (WbTuneChoice));
   const char *sweep = g_getenv ("WAVEBENCH_BHTE_SWEEP");
@@ -1363,7 +1390,7 @@ bhte_candidates (BhteSim *s)
     {
       static const struct { const char *v; gsize lx, ly; guint zc; } cpu[] = {
         { "cell", 0, 0, 0 }, { "cell", 64, 4, 0 }, { "zmarch", 0, 0, 16 }, { "zmarch_v4", 0, 0, 16 },
-        { "zmarch_v4", 16, 4, 16 }, { "zmarch_lds", 64, 4, 16 },
+        { "zmarch_v4", 16, 4, 16 }, { "zmarch_lds", 64, 4, 16 }, { "zmarch2", 30, 6, 16 },
       };
       for (guint i = 0; i < G_N_ELEMENTS (cpu); i++)
         {
@@ -1390,10 +1417,14 @@ bhte_candidates (BhteSim *s)
         for (guint l = 0; l < G_N_ELEMENTS (z_local); l++)
           for (guint z = 0; z < G_N_ELEMENTS (z_len); z++)
             {
+              /* Two-step tiles: the work-group is the tile plus its ring,
+               * whole warps along x. */
+              const gsize (*shape)[2] = bhte_kernels[v].steps == 2 ? z2_local : z_local;
+
               memset (&t, 0, sizeof t);
               g_strlcpy (t.variant, bhte_kernels[v].variant, sizeof t.variant);
-              t.local[0] = z_local[l][0];
-              t.local[1] = z_local[l][1];
+              t.local[0] = shape[l][0];
+              t.local[1] = shape[l][1];
               t.local[2] = 1;
               t.param = z_len[z];
               g_array_append_val (c, t);
@@ -1631,16 +1662,40 @@ cl_step (BhteSim *s,
    * the tuning existed. */
   gboolean debug = s->fast[s->fast_index] == NULL || wb_kernel_debug_active (s->dbg);
 
-  for (guint i = 0; i < n; i++)
+  for (guint i = 0; i < n; )
     {
       double t0 = sim->step * p->dt;
       float factor = (float) timeline_factor (p, t0, t0 + p->dt);
 
       /* Arguments are captured at enqueue time, so the swap and the
        * factor need no host wait. */
-      if (!debug)
+      if (!debug && bhte_kernels[s->fast_index].steps == 2 && n - i >= 2)
         {
-          if (!bhte_fast_enqueue (s, s->fast_index, &s->choice, s->cur, factor,
+          float factor2 = (float) timeline_factor (p, t0 + p->dt, t0 + 2 * p->dt);
+
+          if (!bhte_fast_enqueue (s, s->fast_index, &s->choice, s->cur, factor, factor2,
+                                  wb_kernel_debug_event (s->dbg), error))
+            return FALSE;
+          s->cur = 1 - s->cur;
+          sim->step += 2;
+          i += 2;
+          continue;
+        }
+      if (!debug && bhte_kernels[s->fast_index].steps == 2)
+        {
+          /* An odd step after pairs: the cell kernel at its default
+           * work-group. */
+          WbTuneChoice single = { "cell", { 0, 0, 0 }, 0 };
+
+          if (s->use_local)
+            memcpy (single.local, s->local, sizeof single.local);
+          if (!bhte_fast_enqueue (s, 0, &single, s->cur, factor, 0.0f,
+                                  wb_kernel_debug_event (s->dbg), error))
+            return FALSE;
+        }
+      else if (!debug)
+        {
+          if (!bhte_fast_enqueue (s, s->fast_index, &s->choice, s->cur, factor, 0.0f,
                                   wb_kernel_debug_event (s->dbg), error))
             return FALSE;
         }
@@ -1653,6 +1708,7 @@ cl_step (BhteSim *s,
         return FALSE;
       s->cur = 1 - s->cur;
       sim->step++;
+      i++;
     }
   return wb_cl_check (clFlush (sim->cl->queue), "clFlush", error);
 }
