@@ -15,6 +15,7 @@
 #include "wb-device.h"
 #include "wb-error.h"
 #include "wb-launch.h"
+#include "wb-probe.h"
 #include "wb-sim.h"
 #include "wb-tune.h"
 
@@ -279,9 +280,233 @@ test_variants (void)
        * most (contractions into fma may differ between kernels). */
       g_assert_cmpfloat (d.t_cell, <=, 4 * T_ULP);
       g_assert_cmpfloat (d.d_cell, <=, 1e-6);
+      {
+        /* The pinned kernel is the one that runs: a two-step one launches once
+         * per pair (kernel timing counts the launches). */
+        WbKernelDebug *dbg = wb_sim_kernel_debug (sim);
+        g_autoptr(GError) error = NULL;
+        guint launches = 0;
+
+        wb_kernel_debug_time_launches (dbg, TRUE);
+        g_assert_true (wb_sim_step (sim, 4, &error) && wb_sim_finish (sim, &error));
+        g_assert_no_error (error);
+        g_assert_cmpfloat (wb_kernel_debug_kernel_seconds (dbg, &launches), >, 0.0);
+        wb_kernel_debug_time_launches (dbg, FALSE);
+        g_assert_cmpuint (launches, ==, strstr (cases[i].pin, "=zmarch2:") ? 2 : 4);
+      }
     }
   g_test_message ("worst against the cell kernel: %.3g K (%.1f ulp), dose relative %.3g",
                   worst_t_cell, worst_t_cell / T_ULP, worst_d_cell);
+}
+
+/* Pins that cannot run are errors that name the pin, not crashes or a
+ * silent fallback; a work-group over the kernel's limit says so. */
+static void
+test_bad_pins (void)
+{
+  g_autoptr(WbDevice) dev = opencl_device ();
+  static const struct { const char *pin; const char *message; } bad[] = {
+    { "bhte=zmarch_v8:8x4x1:5",
+      "tuning bhte:37x29x23:src1: pinned choice zmarch_v8: bhte has no kernel variant 'zmarch_v8' here "
+      "(cell, zmarch, zmarch_v2, zmarch_v4, zmarch_lds, zmarch2)" },
+    { "bhte=zmarch:8x4x1:0",
+      "tuning bhte:37x29x23:src1: pinned choice zmarch: bhte variant zmarch needs a column length (VARIANT:LXxLYx1:ZC)" },
+    { "bhte=zmarch_v4:8x4x2:8",
+      "tuning bhte:37x29x23:src1: pinned choice zmarch_v4: bhte variant zmarch_v4 takes work-groups of LXxLYx1" },
+    { "bhte=zmarch_lds:0x0x0:8",
+      "tuning bhte:37x29x23:src1: pinned choice zmarch_lds: bhte variant zmarch_lds needs a work-group size for its tile" },
+    { "bhte=zmarch:8x4x1x2:8",
+      "WAVEBENCH_TUNE_PIN: tuning choice 'zmarch:8x4x1x2:8': expected VARIANT[:LXxLYxLZ[:PARAM]] like zmarch:32x8x1:64" },
+  };
+
+  if (dev == NULL)
+    {
+      g_test_skip ("no OpenCL device");
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(WbPreset) preset = wb_preset_load ("bhte-focused-ultrasound", &error);
+      g_autoptr(WbSim) sim = NULL;
+
+      g_assert_true (wb_preset_set (preset, "grid.shape=[37,29,23]", &error));
+      g_setenv ("WAVEBENCH_TUNE_PIN", bad[i].pin, TRUE);
+      sim = wb_sim_new (preset, dev, NULL, &error);
+      g_unsetenv ("WAVEBENCH_TUNE_PIN");
+      g_assert_null (sim);
+      g_assert_nonnull (error);
+      g_assert_cmpstr (error->message, ==, bad[i].message);
+    }
+
+  /* Over CL_KERNEL_WORK_GROUP_SIZE: the limit is the device's, so the
+   * pin is made from it. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WbPreset) preset = wb_preset_load ("bhte-focused-ultrasound", &error);
+    g_autoptr(WbSim) sim = NULL;
+    g_autofree char *pin = g_strdup_printf ("bhte=zmarch:%" G_GSIZE_FORMAT "x2x1:8",
+                                            dev->max_work_group_size);
+    g_autofree char *expect = g_strdup_printf ("work-group of %" G_GSIZE_FORMAT " exceeds CL_KERNEL_WORK_GROUP_SIZE",
+                                               2 * dev->max_work_group_size);
+
+    g_assert_true (wb_preset_set (preset, "grid.shape=[37,29,23]", &error));
+    g_setenv ("WAVEBENCH_TUNE_PIN", pin, TRUE);
+    sim = wb_sim_new (preset, dev, NULL, &error);
+    g_unsetenv ("WAVEBENCH_TUNE_PIN");
+    g_assert_null (sim);
+    g_assert_nonnull (strstr (error->message, expect));
+  }
+}
+
+/* The debugging tools keep looking at the cell kernel whatever the tuned
+ * choice: coverage, probes and the launch report on a sim pinned to a
+ * z-marching kernel see bhte_step's launches, as before the tuning. */
+static void
+test_debug_uses_cell_kernel (void)
+{
+  g_autoptr(WbDevice) dev = opencl_device ();
+  const gsize n = 37 * 29 * 23;
+
+  if (dev == NULL)
+    {
+      g_test_skip ("no OpenCL device");
+      return;
+    }
+  {
+    g_autoptr(WbSim) sim = focused_sim (dev, "grid.shape=[37,29,23]", "bhte=zmarch2:30x6x1:8");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WbCoverage) cov = NULL;
+    WbLaunchReport plan, last;
+
+    step (sim, 3);
+    g_assert_false (wb_launch_last (sim, &last));
+    cov = wb_coverage_measure (sim, "T", wb_sentinel_default (), &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (cov->n_unwritten, ==, 0);
+    g_assert_cmpuint (cov->step, ==, 4);
+    g_assert_true (wb_launch_last (sim, &last));
+    g_assert_cmpstr (last.kernel, ==, "bhte_step");
+    g_assert_cmpuint (last.covered, ==, n);
+    g_assert_cmpuint (last.launch.global[2], ==, 23);
+
+    /* A launch report asked for: the planned launch is the one that runs. */
+    g_assert_true (wb_launch_plan (sim, &plan, &error));
+    step (sim, 1);
+    g_assert_true (wb_launch_last (sim, &last));
+    g_assert_cmpuint (last.launch.global[0], ==, plan.launch.global[0]);
+    g_assert_cmpuint (last.launch.global[2], ==, plan.launch.global[2]);
+    g_assert_cmpuint (last.flags, ==, 0);
+  }
+  {
+    g_autoptr(WbSim) sim = focused_sim (dev, "grid.shape=[37,29,23]", "bhte=zmarch_v4:8x4x1:8");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WbProbeReport) probes = NULL;
+
+    g_assert_true (wb_probe_enable (sim, &error));
+    g_assert_no_error (error);
+    probes = wb_probe_measure (sim, &error);
+    g_assert_no_error (error);
+    /* bhte_step's checkpoints: the interior reaches 4 through 2, the
+     * faces skip 2 but reach 4 as well. */
+    g_assert_cmpuint (probes->counts[4], ==, n);
+  }
+}
+
+/* The tuning path on this device: forced, it times every candidate on
+ * the sim's own buffers, keeps the fastest in the cache, and leaves the
+ * simulation as if nothing had run. */
+static void
+test_tuning_force (void)
+{
+  g_autoptr(WbDevice) dev = opencl_device ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *cache = NULL;
+  g_autofree char *report = NULL;
+  g_autofree char *cached = NULL;
+  g_autofree char *choice = NULL;
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_auto(GStrv) groups = NULL;
+  g_autoptr(WbSim) tuned = NULL;
+  g_autoptr(WbSim) plain = NULL;
+  g_autoptr(WbField) T1 = NULL;
+  g_autoptr(WbField) T2 = NULL;
+  g_autoptr(WbField) D1 = NULL;
+  const char *line, *key = "bhte:24x20x18:src1: ";
+  guint trials = 0;
+
+  if (dev == NULL)
+    {
+      g_test_skip ("no OpenCL device");
+      return;
+    }
+  dir = g_dir_make_tmp ("wb-tune-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_setenv ("WAVEBENCH_CACHE_DIR", dir, TRUE);
+  g_setenv ("WAVEBENCH_TUNE", "force", TRUE);
+  tuned = focused_sim (dev, "grid.shape=[24,20,18]", NULL);
+  report = wb_tune_report ();
+  g_setenv ("WAVEBENCH_TUNE", "off", TRUE);
+  plain = focused_sim (dev, "grid.shape=[24,20,18]", NULL);
+  g_unsetenv ("WAVEBENCH_TUNE");
+
+  /* The report: this key measured, every candidate timed. */
+  line = g_strrstr (report, key);
+  g_assert_nonnull (line);
+  {
+    const char *end = strstr (line, " (measured)\n");
+    g_auto(GStrv) lines = NULL;
+
+    g_assert_nonnull (end);
+    g_assert_true (end < strchr (line, '\n') + 1);
+    choice = g_strndup (line + strlen (key), end - line - strlen (key));
+    lines = g_strsplit (strchr (line, '\n') + 1, "\n", -1);
+    for (guint i = 0; lines[i] && g_str_has_prefix (lines[i], "  "); i++)
+      {
+        g_assert_nonnull (strstr (lines[i], " us"));
+        trials++;
+      }
+  }
+  g_test_message ("forced tuning chose %s among %u candidates", choice, trials);
+  g_assert_cmpuint (trials, >=, 6);
+  /* Every variant is among them. */
+  for (guint v = 0; v < 6; v++)
+    {
+      static const char *names[] = { "cell:", "zmarch:", "zmarch_v2:", "zmarch_v4:", "zmarch_lds:", "zmarch2:" };
+      if (v != 2)
+        g_assert_nonnull (strstr (line, names[v]));
+    }
+
+  /* The cache holds the same choice for this device and key. */
+  cache = g_build_filename (dir, "tuning.ini", NULL);
+  g_assert_true (g_key_file_load_from_file (kf, cache, G_KEY_FILE_NONE, &error));
+  groups = g_key_file_get_groups (kf, NULL);
+  g_assert_cmpuint (g_strv_length (groups), ==, 1);
+  cached = g_key_file_get_string (kf, groups[0], "bhte:24x20x18:src1", &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (cached, choice));
+
+  /* Measuring ran the kernels on the sim's buffers: they are back to the
+   * initial state, exactly. */
+  T1 = read_field (tuned, "T");
+  T2 = read_field (plain, "T");
+  D1 = read_field (tuned, "dose");
+  g_assert_cmpint (memcmp (T1->data, T2->data, wb_field_n_elements (T1) * 4), ==, 0);
+  for (gsize c = 0; c < wb_field_n_elements (D1); c++)
+    g_assert_cmpfloat (D1->data[c], ==, 0.0f);
+  g_clear_pointer (&T1, wb_field_unref);
+  g_clear_pointer (&T2, wb_field_unref);
+  step (tuned, 9);
+  step (plain, 9);
+  T1 = read_field (tuned, "T");
+  T2 = read_field (plain, "T");
+  for (gsize c = 0; c < wb_field_n_elements (T1); c++)
+    g_assert_cmpfloat (fabs (T1->data[c] - T2->data[c]), <=, 4 * T_ULP);
+
+  g_unlink (cache);
+  g_rmdir (dir);
+  g_unsetenv ("WAVEBENCH_CACHE_DIR");
 }
 
 int
@@ -289,5 +514,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/wavebench/bhte-variants/agree", test_variants);
+  g_test_add_func ("/wavebench/bhte-variants/bad-pins", test_bad_pins);
+  g_test_add_func ("/wavebench/bhte-variants/debug-uses-cell-kernel", test_debug_uses_cell_kernel);
+  g_test_add_func ("/wavebench/bhte-variants/tuning-force", test_tuning_force);
   return g_test_run ();
 }
