@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "wb-cl.h"
 #include "wb-error.h"
 #include "wb-sim.h"
 
@@ -41,6 +42,8 @@ make (const char *json,
   return sim;
 }
 
+static void compare_sims (WbSim *a, WbSim *b, double tol);
+
 /* Runs @json on the reference and on OpenCL; every field must agree
  * within @tol of its largest magnitude, and every sensor trace too. */
 static void
@@ -52,9 +55,6 @@ compare (const char *json,
   g_autoptr(WbSim) a = NULL;
   g_autoptr(WbSim) b = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) ta = NULL;
-  g_autoptr(GPtrArray) tb = NULL;
-  double worst = 0, worst_trace = 0;
 
   if (cl_dev == NULL)
     {
@@ -74,6 +74,20 @@ compare (const char *json,
       g_assert_no_error (error);
     }
   g_assert_true (wb_sim_finish (b, &error));
+  compare_sims (a, b, tol);
+}
+
+/* Every field of @b within @tol of its largest magnitude in @a (the
+ * reference), and every sensor trace too. */
+static void
+compare_sims (WbSim  *a,
+              WbSim  *b,
+              double  tol)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) ta = NULL;
+  g_autoptr(GPtrArray) tb = NULL;
+  double worst = 0, worst_trace = 0;
 
   for (guint f = 0; a->field_names[f]; f++)
     {
@@ -206,11 +220,219 @@ test_agreement_3d (void)
     TOLERANCE);
 }
 
+/* --- launch variants (wb-tune.h pins) ---------------------------------
+ *
+ * Every launch variant of the particle and stress kernels, pinned through
+ * WAVEBENCH_TUNE_PIN, on an awkward grid (no axis a multiple of a work-group
+ * or column length), lossy, with a PML on every face and two materials. */
+
+#define VARIANT_PRESET \
+  "{\"solver\": \"vwe\", \"grid\": {\"shape\": [45, 37, 29], \"spacing\": 0.0005}," \
+  " \"time\": {\"steps\": 120}, \"boundary\": {\"pml_cells\": 6%s}," \
+  " \"materials\": [" \
+  "   {\"name\": \"water\", \"density\": 1000, \"cL\": 1500%s, \"alphaL\": 5}," \
+  "   {\"name\": \"bone\", \"density\": 1900, \"cL\": 2800, \"cS\": 1400, \"alphaL\": 20, \"alphaS\": 40}]," \
+  " \"boxes\": [{\"material\": \"bone\", \"min\": [0.0, 0.008, 0.004], \"max\": [0.016, 0.011, 0.009]}]," \
+  " \"sources\": [" \
+  "   {\"type\": \"pressure\", \"position\": [0.011, 0.006, 0.007]," \
+  "    \"signal\": {\"type\": \"tone_burst\", \"frequency\": 400000, \"cycles\": 2}}," \
+  "   {\"type\": \"velocity\", \"position\": [0.012, 0.01, 0.006], \"direction\": [0, 1, 1]," \
+  "    \"signal\": {\"type\": \"ricker\", \"frequency\": 300000}}]," \
+  " \"sensors\": {\"every\": 2, \"quantities\": [\"Vz\", \"Sigma_xz\", \"Pressure\"]," \
+  "   \"points\": [[0.011, 0.0095, 0.006], [0.018, 0.006, 0.007]]}}"
+
+/* Pins: the cell kernels with explicit and implementation work-groups,
+ * the z-marching kernels with column lengths that do not divide 29, one
+ * longer than the grid, and one cell per work-item. */
+static const char *const variant_pins[] = {
+  "vwe-=cell:8x4x2", "vwe-=zm:8x4x1:8", "vwe-=zm:16x2x1:5",
+  "vwe-=zm:0x0x0:64", "vwe-=zm:4x4x1:1", "vwe-particle=cell:16x2x1;vwe-stress=zm:8x8x1:16",
+};
+
+/* The cell and zm kernels compute the same float operations in the same
+ * order; only a compiler's contraction into fused multiply-adds may
+ * differ, by an ulp of an intermediate.  On PoCL they agree bit for bit.
+ * Bounds, in ulps of the field's largest magnitude: one step from a
+ * random state, 4; after the run's 120 steps, 64 (the differences of each
+ * step travel with the waves and add up). */
+#define ULP (1.0 / 8388608.0)
+
+static WbSim *
+make_pinned (const char *json,
+             WbDevice   *dev,
+             const char *pin)
+{
+  WbSim *sim;
+
+  if (pin)
+    g_setenv ("WAVEBENCH_TUNE_PIN", pin, TRUE);
+  else
+    g_unsetenv ("WAVEBENCH_TUNE_PIN");
+  sim = make (json, dev);
+  g_unsetenv ("WAVEBENCH_TUNE_PIN");
+  return sim;
+}
+
+/* Largest |a - b| over every field and the largest |a| (per field: the
+ * worst ratio is returned). */
+static double
+worst_field_ratio (WbSim *a,
+                   WbSim *b)
+{
+  g_autoptr(GError) error = NULL;
+  double worst = 0;
+
+  for (guint f = 0; a->field_names[f]; f++)
+    {
+      g_autoptr(WbField) fa = wb_sim_read_field (a, a->field_names[f], &error);
+      g_autoptr(WbField) fb = wb_sim_read_field (b, a->field_names[f], &error);
+      double scale = 0, diff = 0;
+
+      g_assert_no_error (error);
+      for (gsize c = 0; c < wb_field_n_elements (fa); c++)
+        {
+          g_assert_true (isfinite (fb->data[c]));
+          scale = MAX (scale, fabs (fa->data[c]));
+          diff = MAX (diff, fabs ((double) fa->data[c] - fb->data[c]));
+        }
+      g_assert_cmpfloat (scale, >, 0);
+      worst = MAX (worst, diff / scale);
+    }
+  return worst;
+}
+
+static void
+test_variants_agree (void)
+{
+  g_autoptr(WbDevice) cl_dev = find_device ("opencl");
+  g_autoptr(WbDevice) ref_dev = find_device ("reference");
+  g_autofree char *json = g_strdup_printf (VARIANT_PRESET, "", "");
+  g_autoptr(WbSim) ref = NULL;
+  g_autoptr(WbSim) base = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (cl_dev == NULL)
+    {
+      g_test_skip ("no OpenCL device");
+      return;
+    }
+  ref = make (json, ref_dev);
+  g_assert_true (wb_sim_step (ref, ref->total_steps, &error));
+  base = make_pinned (json, cl_dev, "vwe-=cell:0x0x0");
+  g_assert_true (wb_sim_step (base, base->total_steps, &error));
+  g_assert_no_error (error);
+  /* Each variant against the reference, as for the other problems, and
+   * against the cell kernels with today's launch. */
+  for (guint v = 0; v < G_N_ELEMENTS (variant_pins); v++)
+    {
+      g_autoptr(WbSim) sim = make_pinned (json, cl_dev, variant_pins[v]);
+      double r;
+
+      /* In two calls, to cover the column state across step() calls. */
+      g_assert_true (wb_sim_step (sim, 50, &error));
+      g_assert_true (wb_sim_step (sim, sim->total_steps - 50, &error));
+      g_assert_true (wb_sim_finish (sim, &error));
+      g_assert_no_error (error);
+      g_test_message ("pin %s: against the reference", variant_pins[v]);
+      compare_sims (ref, sim, TOLERANCE);
+      r = worst_field_ratio (base, sim);
+      g_test_message ("pin %s: against the cell kernels %.3g of the peak (%.1f ulps)",
+                      variant_pins[v], r, r / ULP);
+      g_assert_cmpfloat (r, <=, 64 * ULP);
+    }
+}
+
+/* Fills the velocities and stresses with the same random values in both
+ * sims (velocities in [-1, 1] m/s, stresses in [-1, 1] MPa, so that both
+ * kernels' updates are of the order of the fields), steps once, and
+ * checks that every cell of every field changed in both and that they
+ * agree.  A cell that a launch misses keeps its random value. */
+static void
+check_cover (const char *json,
+             const char *pin)
+{
+  g_autoptr(WbDevice) cl_dev = find_device ("opencl");
+  g_autoptr(WbSim) a = make_pinned (json, cl_dev, "vwe-=cell:0x0x0");
+  g_autoptr(WbSim) b = make_pinned (json, cl_dev, pin);
+  g_autoptr(GRand) rng = g_rand_new_with_seed (8);
+  g_autoptr(GError) error = NULL;
+  const gsize n = a->shape[0] * a->shape[1] * a->shape[2];
+  g_autofree float *buf = g_new (float, n);
+  g_autoptr(GHashTable) before = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  const char *const fields[] = {
+    "Vx", "Vy", "Vz", "Sigma_xx", "Sigma_yy", "Sigma_zz", "Sigma_xy", "Sigma_xz", "Sigma_yz"
+  };
+  double r;
+
+  for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
+    {
+      for (gsize c = 0; c < n; c++)
+        buf[c] = (float) g_rand_double_range (rng, -1, 1) * (fields[f][0] == 'V' ? 1.0f : 1e6f);
+      g_assert_true (wb_cl_write (a->cl, wb_sim_field_buffer (a, fields[f]), 0, n * sizeof (float),
+                                  buf, &error));
+      g_assert_true (wb_cl_write (b->cl, wb_sim_field_buffer (b, fields[f]), 0, n * sizeof (float),
+                                  buf, &error));
+      g_assert_no_error (error);
+      g_hash_table_insert (before, (gpointer) fields[f], g_memdup2 (buf, n * sizeof (float)));
+    }
+  g_assert_true (wb_sim_step (a, 1, &error));
+  g_assert_true (wb_sim_step (b, 1, &error));
+  g_assert_true (wb_sim_finish (b, &error));
+  g_assert_no_error (error);
+  for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
+    {
+      const float *old = g_hash_table_lookup (before, fields[f]);
+      g_autoptr(WbField) fa = wb_sim_read_field (a, fields[f], &error);
+      g_autoptr(WbField) fb = wb_sim_read_field (b, fields[f], &error);
+      gsize same_a = 0, same_b = 0;
+
+      g_assert_no_error (error);
+      for (gsize c = 0; c < n; c++)
+        {
+          same_a += fa->data[c] == old[c];
+          same_b += fb->data[c] == old[c];
+        }
+      if (same_a || same_b)
+        g_test_message ("%s: %" G_GSIZE_FORMAT " cells unchanged by the cell kernels, %"
+                        G_GSIZE_FORMAT " by %s", fields[f], same_a, same_b, pin);
+      g_assert_cmpuint (same_a, ==, 0);
+      g_assert_cmpuint (same_b, ==, 0);
+    }
+  r = worst_field_ratio (a, b);
+  g_test_message ("pin %s: one step from a random state, %.3g of the peak (%.1f ulps)", pin, r,
+                  r / ULP);
+  g_assert_cmpfloat (r, <=, 4 * ULP);
+}
+
+static void
+test_variants_cover (void)
+{
+  g_autoptr(WbDevice) cl_dev = find_device ("opencl");
+  /* Shear everywhere (a soft solid for the water), so that every cell of
+   * every stress gets a non-zero update. */
+  g_autofree char *json = g_strdup_printf (VARIANT_PRESET, "", ", \"cS\": 500");
+  g_autofree char *json_per = g_strdup_printf (VARIANT_PRESET, ", \"periodic\": [\"z\"]",
+                                               ", \"cS\": 500");
+
+  if (cl_dev == NULL)
+    {
+      g_test_skip ("no OpenCL device");
+      return;
+    }
+  for (guint v = 0; v < G_N_ELEMENTS (variant_pins); v++)
+    {
+      check_cover (json, variant_pins[v]);
+      check_cover (json_per, variant_pins[v]);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/wavebench/vwe-opencl/agreement-2d", test_agreement_2d);
   g_test_add_func ("/wavebench/vwe-opencl/agreement-3d", test_agreement_3d);
+  g_test_add_func ("/wavebench/vwe-opencl/variants-agree", test_variants_agree);
+  g_test_add_func ("/wavebench/vwe-opencl/variants-cover", test_variants_cover);
   return g_test_run ();
 }
