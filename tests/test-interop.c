@@ -424,6 +424,76 @@ test_cl_properties (void)
   }
 }
 
+/* gl-sharing offered by the caps but not possible after all (the GTK
+ * view's CL context could not be made against its GL context, or the sim
+ * was made on a context of its own): the next path, saying why, in the
+ * order the paths are tried.  The app's fallback where cl_khr_gl_sharing
+ * is advertised (desktop NVIDIA with GLX, ROCm): no driver here offers it. */
+static void
+test_choose_excluding (void)
+{
+  WbInteropCaps c;
+  WbInteropChoice ch;
+
+  /* A driver with both sharing paths: external memory next. */
+  caps_nvidia (&c);
+  c.cl_gl_sharing = TRUE;
+  wb_interop_choose (&c, WB_DISPLAY_PATH_AUTO, NULL, &ch);
+  g_assert_cmpint (ch.path, ==, WB_DISPLAY_PATH_GL_SHARING);
+  g_assert_cmpint (ch.sync, ==, WB_INTEROP_SYNC_GL_EVENT);
+  g_assert_cmpstr (ch.reason, ==, "GL sharing: the best path this driver offers");
+  wb_interop_choice_clear (&ch);
+  wb_interop_choose_excluding (&c, WB_DISPLAY_PATH_AUTO, NULL, WB_DISPLAY_PATH_GL_SHARING,
+                               "clGetGLContextInfoKHR: CL_INVALID_GL_SHAREGROUP_REFERENCE_KHR", &ch);
+  g_assert_cmpint (ch.path, ==, WB_DISPLAY_PATH_EXTERNAL_MEMORY);
+  g_assert_cmpint (ch.vk_device, ==, 0);
+  g_assert_cmpint (ch.sync, ==, WB_INTEROP_SYNC_SEMAPHORE);
+  g_assert_cmpstr (ch.reason, ==, "external memory: no gl-sharing (clGetGLContextInfoKHR: "
+                   "CL_INVALID_GL_SHAREGROUP_REFERENCE_KHR)");
+  wb_interop_choice_clear (&ch);
+  /* The caps are not changed by it. */
+  g_assert_true (c.cl_gl_sharing);
+
+  /* Nothing else shares: host copy, both reasons in order. */
+  c.cl_external_memory_fd = FALSE;
+  wb_interop_choose_excluding (&c, WB_DISPLAY_PATH_AUTO, NULL, WB_DISPLAY_PATH_GL_SHARING,
+                               "the simulation's OpenCL context was not made against this view's GL context", &ch);
+  g_assert_cmpint (ch.path, ==, WB_DISPLAY_PATH_HOST_COPY);
+  g_assert_cmpint (ch.sync, ==, WB_INTEROP_SYNC_FINISH);
+  g_assert_cmpstr (ch.reason, ==, "host copy: no gl-sharing (the simulation's OpenCL context was not made "
+                   "against this view's GL context); no external-memory (the OpenCL device 'NVIDIA H200' "
+                   "lacks cl_khr_external_memory_opaque_fd)");
+  wb_interop_choice_clear (&ch);
+
+  /* Forced gl-sharing that cannot run: host copy, as for any forced path. */
+  wb_interop_choose_excluding (&c, WB_DISPLAY_PATH_GL_SHARING, "WAVEBENCH_DISPLAY_PATH",
+                               WB_DISPLAY_PATH_GL_SHARING, "no GL-shared OpenCL context", &ch);
+  g_assert_cmpint (ch.path, ==, WB_DISPLAY_PATH_HOST_COPY);
+  g_assert_cmpstr (ch.reason, ==, "host copy: WAVEBENCH_DISPLAY_PATH asks for gl-sharing, which is "
+                   "unavailable: no GL-shared OpenCL context");
+  wb_interop_choice_clear (&ch);
+  /* Another path forced: its own reason. */
+  wb_interop_choose_excluding (&c, WB_DISPLAY_PATH_HOST_COPY, "the display-path preference",
+                               WB_DISPLAY_PATH_GL_SHARING, "unused", &ch);
+  g_assert_cmpstr (ch.reason, ==, "host copy, forced by the display-path preference");
+  wb_interop_choice_clear (&ch);
+  wb_interop_caps_clear (&c);
+
+  /* The GLX case: the same choice (the API only picks the handles). */
+  caps_ci (&c);
+  c.cl_gl_sharing = TRUE;
+  c.gl_api = WB_GL_API_GLX;
+  wb_interop_choose (&c, WB_DISPLAY_PATH_AUTO, NULL, &ch);
+  g_assert_cmpint (ch.path, ==, WB_DISPLAY_PATH_GL_SHARING);
+  g_assert_cmpint (ch.sync, ==, WB_INTEROP_SYNC_FINISH);
+  wb_interop_choice_clear (&ch);
+  wb_interop_choose_excluding (&c, WB_DISPLAY_PATH_AUTO, NULL, WB_DISPLAY_PATH_GL_SHARING, "why", &ch);
+  g_assert_cmpstr (ch.reason, ==, "host copy: no gl-sharing (why); no external-memory (the OpenCL device "
+                   "'pthread-cpu' lacks cl_khr_external_memory_opaque_fd)");
+  wb_interop_choice_clear (&ch);
+  wb_interop_caps_clear (&c);
+}
+
 static void
 test_host_bytes (void)
 {
@@ -743,6 +813,137 @@ test_live_frames_host_copy (void)
   wb_interop_caps_clear (&c);
 }
 
+/* A consumer that shows less often than the producer publishes never goes
+ * back in time: once a frame is shown, older written ones are dropped
+ * (the GTK view shows at the display's pace, the worker publishes at up
+ * to 60 frames/s). */
+static void
+test_live_frames_newest (void)
+{
+  const gsize n = 16 * 8;
+  g_autoptr(WbClContext) cl = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WbFieldRenderer) r = NULL;
+  g_autofree float *a = g_new (float, 4 * n), *shown = g_new (float, n);
+  WbInteropCaps c;
+  WbInteropChoice ch = { .path = WB_DISPLAY_PATH_HOST_COPY, .vk_device = -1 };
+  WbInteropFrames *f;
+  cl_mem src;
+  guint64 tag = 0;
+  gboolean pub, done;
+  GLuint tex;
+
+  if (!need_gl () || (cl = cl_context_or_skip ()) == NULL)
+    return;
+  for (gsize i = 0; i < 4 * n; i++)
+    a[i] = (float) i;
+  src = wb_cl_buffer_new (cl, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, 4 * n * sizeof (float), a, "test", &error);
+  g_assert_no_error (error);
+  /* The view's way: its own texture, written through an upload target. */
+  glGenTextures (1, &tex);
+  glBindTexture (GL_TEXTURE_2D, tex);
+  glTexImage2D (GL_TEXTURE_2D, 0, GL_R32F, 16, 8, 0, GL_RED, GL_FLOAT, NULL);
+  r = wb_field_renderer_new_for_texture (tex, 16, 8);
+  wb_interop_caps_init (&c);
+  f = wb_interop_frames_new (cl, &c, &ch, n, 3, &error);
+  g_assert_no_error (error);
+
+  for (guint64 t = 1; t <= 3; t++)
+    {
+      g_assert_true (wb_interop_frames_publish (f, src, (t - 1) * n * sizeof (float), t, &pub, &error));
+      g_assert_true (pub);
+    }
+  g_assert_true (wb_interop_frames_show (f, r, G_MAXUINT64, TRUE, &tag, &done, &error));
+  g_assert_true (done);
+  g_assert_cmpuint (tag, ==, 3);
+  /* Frames 1 and 2 are not shown after 3. */
+  g_assert_true (wb_interop_frames_show (f, r, G_MAXUINT64, TRUE, &tag, &done, &error));
+  g_assert_false (done);
+  g_assert_true (wb_interop_frames_read_shown (f, shown, &error));
+  g_assert_cmpmem (shown, n * sizeof (float), a + 2 * n, n * sizeof (float));
+  /* And the texture holds frame 3. */
+  {
+    g_autofree float *back = g_new (float, n);
+    GLuint fbo;
+
+    glGenFramebuffers (1, &fbo);
+    glBindFramebuffer (GL_FRAMEBUFFER, fbo);
+    glFramebufferTexture2D (GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, tex, 0);
+    glReadPixels (0, 0, 16, 8, GL_RED, GL_FLOAT, back);
+    g_assert_true (wb_gl_check ("glReadPixels", NULL));
+    g_assert_cmpmem (back, n * sizeof (float), a + 2 * n, n * sizeof (float));
+    glBindFramebuffer (GL_FRAMEBUFFER, 0);
+    glDeleteFramebuffers (1, &fbo);
+  }
+  /* The dropped slots are the producer's again: two more fit. */
+  g_assert_true (wb_interop_frames_publish (f, src, 3 * n * sizeof (float), 4, &pub, &error));
+  g_assert_true (pub);
+  g_assert_true (wb_interop_frames_publish (f, src, 0, 5, &pub, &error));
+  g_assert_true (pub);
+  g_assert_cmpuint (wb_interop_frames_get_n_skipped (f), ==, 0);
+  g_assert_true (wb_interop_frames_show (f, r, G_MAXUINT64, TRUE, &tag, &done, &error));
+  g_assert_cmpuint (tag, ==, 5);
+
+  wb_interop_frames_free (f);
+  wb_field_renderer_free (r);
+  r = NULL;
+  /* The upload target left the texture to its owner. */
+  g_assert_true (glIsTexture (tex));
+  glDeleteTextures (1, &tex);
+  clReleaseMemObject (src);
+  wb_interop_caps_clear (&c);
+}
+
+/* cl_khr_gl_sharing against a real GL context on a driver without it
+ * (PoCL): the context is refused with the reason, so that the app falls
+ * back (wb_interop_choose_excluding) instead of failing. */
+static void
+test_live_gl_sharing_refused (void)
+{
+  g_autoptr(WbDevice) dev = opencl_device ();
+  g_autoptr(GError) error = NULL;
+  WbClContext *cl;
+
+  if (dev == NULL)
+    {
+      g_test_skip ("no OpenCL device");
+      return;
+    }
+  if (!need_gl ())
+    return;
+  if (wb_device_has_extension (dev, "cl_khr_gl_sharing"))
+    {
+      g_test_skip ("this OpenCL device offers cl_khr_gl_sharing");
+      return;
+    }
+  cl = wb_interop_cl_context_new_gl (dev, WB_GL_API_EGL, egl->display, egl->context, &error);
+  g_assert_null (cl);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  /* Either the platform has no clGetGLContextInfoKHR, or the ICD loader's
+   * forwards it and the platform refuses the GL context. */
+  if (g_error_matches (error, WB_ERROR, WB_ERROR_DEVICE))
+    {
+      g_autofree char *none = g_strdup_printf ("the OpenCL platform of '%s' has no clGetGLContextInfoKHR", dev->name);
+      g_autofree char *nodev = g_strdup_printf ("clGetGLContextInfoKHR names no OpenCL device for this GL "
+                                                "context (the platform of '%s' does not share with it)", dev->name);
+      g_autofree char *other = g_strdup_printf ("the GL context does not run on the OpenCL device '%s'", dev->name);
+
+      if (g_strcmp0 (error->message, none) != 0 && g_strcmp0 (error->message, nodev) != 0)
+        g_assert_cmpstr (error->message, ==, other);
+    }
+  else
+    {
+      g_assert_true (error->domain == WB_CL_ERROR);
+      g_assert_true (g_str_has_prefix (error->message, "clGetGLContextInfoKHR: ")
+                     || g_str_has_prefix (error->message, "clCreateContext (GL sharing): "));
+    }
+  /* Without the handles: refused before any driver call. */
+  g_clear_error (&error);
+  g_assert_null (wb_interop_cl_context_new_gl (dev, WB_GL_API_GLX, NULL, egl->context, &error));
+  g_assert_cmpstr (error->message, ==, "cl_khr_gl_sharing needs the GLX display and the current context");
+}
+
 /* Slices across every axis of a 3D field, copied on the device (a strided
  * rectangle for x and y), arrive in wb_field_slice ()'s layout. */
 static void
@@ -867,6 +1068,9 @@ main (int   argc,
   g_test_add_func ("/wavebench/interop/uuid-match", test_uuid_match);
   g_test_add_func ("/wavebench/interop/cl-properties", test_cl_properties);
   g_test_add_func ("/wavebench/interop/host-bytes", test_host_bytes);
+  g_test_add_func ("/wavebench/interop/choose-excluding", test_choose_excluding);
+  g_test_add_func ("/wavebench/interop/live-frames-newest", test_live_frames_newest);
+  g_test_add_func ("/wavebench/interop/live-gl-sharing-refused", test_live_gl_sharing_refused);
   g_test_add_func ("/wavebench/interop/live-selection", test_live_selection);
   g_test_add_func ("/wavebench/interop/live-vk-gl", test_live_vk_gl);
   g_test_add_func ("/wavebench/interop/live-frames-host-copy", test_live_frames_host_copy);

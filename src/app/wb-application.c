@@ -43,6 +43,8 @@ static const GOptionEntry options[] = {
   { "seismogram-screenshot", 0, 0, G_OPTION_ARG_STRING_ARRAY, NULL, N_("Scripted: save the seismogram as PNG in a mode: wiggle, image, wiggle-down or image-down"), N_("MODE:PATH") },
   { "benchmark", 0, 0, G_OPTION_ARG_DOUBLE, NULL, N_("Scripted: run freely this many seconds and print steps/s and frames/s"), N_("SECONDS") },
   { "no-live-view", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Scripted: benchmark with the display off"), NULL },
+  { "slice", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Scripted: show the slice normal to AXIS (x, y or z) at INDEX (default: the middle)"), N_("AXIS[:INDEX]") },
+  { "export-frame", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Scripted: save the frame drawn, as the display received it, as .npy"), N_("PATH") },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
   { NULL }
 };
@@ -113,6 +115,8 @@ wb_application_handle_local_options (GApplication *app,
     }
   g_variant_dict_lookup (dict, "export-csv", "^ay", &self->script.export_csv);
   g_variant_dict_lookup (dict, "export-field", "^as", &self->script.export_fields);
+  g_variant_dict_lookup (dict, "slice", "s", &self->script.slice);
+  g_variant_dict_lookup (dict, "export-frame", "^ay", &self->script.export_frame);
   g_variant_dict_lookup (dict, "export-seismogram", "^aay", &self->script.seismogram_exports);
   g_variant_dict_lookup (dict, "seismogram-screenshot", "^as", &self->script.seismogram_screenshots);
   if (g_variant_dict_lookup (dict, "probe", "^as", &probes))
@@ -135,7 +139,8 @@ wb_application_handle_local_options (GApplication *app,
                         || self->script.benchmark_seconds > 0 || self->script.run_steps > 0
                         || self->script.readouts || self->script.type_values
                         || self->script.probes || self->script.export_csv || self->script.export_fields
-                        || self->script.seismogram_exports || self->script.seismogram_screenshots;
+                        || self->script.seismogram_exports || self->script.seismogram_screenshots
+                        || self->script.export_frame;
   if (wb_migration_script_parse (&self->migrate, dict) >= 0)
     return 2;
   /* A command line that names things opens its own window, even where the

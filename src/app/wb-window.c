@@ -139,6 +139,8 @@ wb_script_clear (WbScript *script)
   g_clear_pointer (&script->seismogram_exports, g_strfreev);
   g_clear_pointer (&script->seismogram_screenshots, g_strfreev);
   g_clear_pointer (&script->export_fields, g_strfreev);
+  g_clear_pointer (&script->slice, g_free);
+  g_clear_pointer (&script->export_frame, g_free);
 }
 
 static void
@@ -241,6 +243,27 @@ format_seconds (double t)
   return g_strdup_printf ("%.2f s", t);
 }
 
+/* The status bar's display tooltip (English, as the reasons are). */
+static char *
+display_tooltip (WbWindow *self)
+{
+  GString *tip = g_string_new (wb_field_view_get_display_reason (self->field_view));
+  const char *sync = wb_field_view_get_display_sync (self->field_view);
+  WbFieldViewFrames frames = wb_field_view_get_frames (self->field_view, NULL);
+
+  if (sync != NULL && frames != WB_FIELD_VIEW_FRAMES_READ_BACK)
+    g_string_append_printf (tip, "\nHand-off: %s%s", sync,
+                            g_str_equal (sync, "semaphore") ? " (external semaphores, no CPU wait)"
+                            : g_str_equal (sync, "gl-event") ? " (cl_khr_gl_event; the ring waits for the copy)"
+                            : " (the display waits for the copy, a GL fence before a slot is reused)");
+  if (frames != WB_FIELD_VIEW_FRAMES_READ_BACK)
+    g_string_append_printf (tip, "\nReadout and colour range: whole-field host reads of %.2f MiB, at most "
+                            "every 0.5 s and when stepping stops (%" G_GUINT64_FORMAT " so far), not counted "
+                            "in the bytes per frame",
+                            self->bytes_per_frame / 1048576.0, wb_runner_get_frames_read (self->runner));
+  return g_string_free (tip, FALSE);
+}
+
 static void
 update_status (WbWindow *self)
 {
@@ -282,7 +305,28 @@ update_status (WbWindow *self)
   else
     backend = g_strdup ("");
   if (self->live_view)
-    display = g_strdup_printf (_("Display: host copy, %.2f MiB/frame"), self->bytes_per_frame / 1048576.0);
+    {
+      guint64 bytes = 0;
+
+      switch (wb_field_view_get_frames (self->field_view, &bytes))
+        {
+        case WB_FIELD_VIEW_FRAMES_GL_SHARING:
+          display = g_strdup (_("Display: GL sharing, 0 B/frame"));
+          break;
+        case WB_FIELD_VIEW_FRAMES_EXTERNAL_MEMORY:
+          display = g_strdup (_("Display: external memory, 0 B/frame"));
+          break;
+        case WB_FIELD_VIEW_FRAMES_HOST_COPY:
+          /* The slice read back into a host buffer and uploaded. */
+          display = g_strdup_printf (_("Display: host copy, %.2f MiB/frame"), bytes / 1048576.0);
+          break;
+        case WB_FIELD_VIEW_FRAMES_READ_BACK:
+        default:
+          /* The runner reads the whole field back for each frame. */
+          display = g_strdup_printf (_("Display: host copy, %.2f MiB/frame"), self->bytes_per_frame / 1048576.0);
+          break;
+        }
+    }
   else
     display = g_strdup (_("Display: off"));
 
@@ -293,9 +337,12 @@ update_status (WbWindow *self)
   gtk_label_set_text (self->status_state, state_text);
   gtk_label_set_text (self->status_backend, backend);
   gtk_label_set_text (self->status_display, display);
-  /* Why frames take this path, and what the drivers would allow. */
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_display),
-                               wb_field_view_get_display_reason (self->field_view));
+  /* Why frames take this path, what the drivers would allow, the
+   * hand-off, and the host reads counted apart from the frames. */
+  {
+    g_autofree char *tip = display_tooltip (self);
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_display), tip);
+  }
 
   gtk_button_set_icon_name (self->run_button,
                             wb_runner_get_running (self->runner)
@@ -729,6 +776,9 @@ on_failed (WbRunner     *runner,
            WbWindow     *self)
 {
   show_error (self, error_title (error), error->message);
+  /* After a blow-up the runner's host frame is the last good state. */
+  if (g_error_matches (error, WB_ERROR, WB_ERROR_DIVERGED))
+    wb_field_view_set_prefer_host_frames (self->field_view, TRUE);
   update_status (self);
 }
 
@@ -957,12 +1007,17 @@ start_simulation (WbWindow       *self,
                   const WbPreset *preset)
 {
   g_autoptr(WbDevice) device = wb_backend_selector_get_device (self->backend_selector);
+  g_autoptr(WbClContext) shared = NULL;
 
   if (device == NULL)
     {
       show_error (self, _("No backend is available"), NULL);
       return;
     }
+  /* cl_khr_gl_sharing: the sim's buffers in a context made against the
+   * view's GL context, where that is the display path (NULL elsewhere). */
+  shared = wb_field_view_make_shared_context (self->field_view, device);
+  wb_runner_set_cl_context (self->runner, shared);
   gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
   script_say (self, "loading %s on %s", preset->name, device->id);
   wb_runner_load (self->runner, preset, device, self->kernel_dir);
@@ -1452,6 +1507,20 @@ script_capture (WbWindow *self)
           g_clear_error (&error);
         }
     }
+  if (self->script.export_frame)
+    {
+      g_autoptr(WbField) frame = wb_field_view_read_frame (self->field_view, &error);
+
+      if (frame != NULL && wb_npy_write_field (frame, self->script.export_frame, &error))
+        script_say (self, "exported frame %s %" G_GSIZE_FORMAT "x%" G_GSIZE_FORMAT, self->script.export_frame,
+                    frame->shape[0], frame->shape[1]);
+      else
+        {
+          script_say (self, "export failed: %s", error->message);
+          status = 1;
+          g_clear_error (&error);
+        }
+    }
   if (self->script.window_screenshot)
     {
       if (save_capture (GTK_WIDGET (self), self->script.window_screenshot, &w, &h, &error))
@@ -1462,6 +1531,26 @@ script_capture (WbWindow *self)
           status = 1;
         }
     }
+  update_status (self);
+  {
+    guint64 bytes = 0, step = 0;
+    WbFieldViewFrames frames = wb_field_view_get_frames (self->field_view, &bytes);
+    static const char *names[] = { "read-back", "gl-sharing", "external-memory", "host-copy" };
+    gboolean published = wb_field_view_get_published_step (self->field_view, &step);
+    const char *sync = wb_field_view_get_display_sync (self->field_view);
+
+    if (frames == WB_FIELD_VIEW_FRAMES_READ_BACK)
+      bytes = self->bytes_per_frame;
+    script_say (self, "display-path frames=%s host-bytes-per-frame=%" G_GUINT64_FORMAT " sync=%s"
+                " drawn=%s frames-published=%" G_GUINT64_FORMAT " host-reads=%" G_GUINT64_FORMAT
+                " status=%s reason=%s",
+                names[frames], bytes, frames == WB_FIELD_VIEW_FRAMES_READ_BACK || !sync ? "none" : sync,
+                published ? "published" : "host", wb_runner_get_frames_published (self->runner),
+                wb_runner_get_frames_read (self->runner), gtk_label_get_text (self->status_display),
+                wb_field_view_get_display_reason (self->field_view));
+    if (published)
+      script_say (self, "display-frame step=%" G_GUINT64_FORMAT, step);
+  }
   script_say (self, "done step=%" G_GUINT64_FORMAT " state=%s", wb_runner_get_step (self->runner),
               gtk_label_get_text (self->status_state));
   script_finish (self, status);
@@ -1589,6 +1678,42 @@ script_start_exports (WbWindow *self)
     }
 }
 
+/* --slice AXIS[:INDEX], through the window's own controls. */
+static void
+script_set_slice (WbWindow *self)
+{
+  const WbRunnerInfo *info = wb_runner_get_info (self->runner);
+  g_auto(GStrv) parts = g_strsplit (self->script.slice, ":", 2);
+  const char *axes = "xyz";
+  const char *a = strchr (axes, parts[0][0]);
+  guint axis;
+
+  if (a == NULL || parts[0][0] == '\0' || parts[0][1] != '\0' || info == NULL || info->ndim < 3)
+    {
+      script_say (self, "slice %s: not x, y or z of a 3-D field", self->script.slice);
+      return;
+    }
+  axis = a - axes;
+  gtk_drop_down_set_selected (self->slice_axis_dropdown, axis);
+  if (parts[1] != NULL)
+    gtk_spin_button_set_value (self->slice_spin, g_ascii_strtoull (parts[1], NULL, 10));
+  script_say (self, "slice axis=%c index=%" G_GSIZE_FORMAT, axes[axis],
+              wb_field_view_get_slice_index (self->field_view));
+}
+
+/* Where frames are published, the one drawn must be of the final step
+ * too (the readout's host frame is); where they are not, no published
+ * frame may be drawn. */
+static gboolean
+script_drawn_current (WbWindow *self)
+{
+  guint64 published = 0;
+
+  if (wb_field_view_get_published_step (self->field_view, &published))
+    return published >= self->script.run_steps;
+  return wb_field_view_get_frames (self->field_view, NULL) == WB_FIELD_VIEW_FRAMES_READ_BACK;
+}
+
 static gboolean
 script_tick (gpointer data)
 {
@@ -1627,6 +1752,8 @@ script_tick (gpointer data)
               self->script_phase = SCRIPT_BENCHMARK;
               break;
             }
+          if (self->script.slice != NULL)
+            script_set_slice (self);
           for (guint p = 0; self->script.probes && p < self->script.probes->len / 3; p++)
             {
               guint *cell = &g_array_index (self->script.probes, guint, 3 * p);
@@ -1654,7 +1781,11 @@ script_tick (gpointer data)
         gboolean need_material = self->field_names
                                  && g_strv_contains ((const char * const *) self->field_names, "material");
 
-        if (self->shown_step >= self->script.run_steps && (!need_material || self->material != NULL)
+        gboolean drawn = script_drawn_current (self);
+
+        if (!drawn)
+          gtk_gl_area_queue_render (GTK_GL_AREA (self->field_view));
+        if (drawn && self->shown_step >= self->script.run_steps && (!need_material || self->material != NULL)
             && script_probes_current (self))
           {
             for (guint i = 0; self->script.type_values && self->script.type_values[i]; i++)
@@ -1714,8 +1845,11 @@ script_tick (gpointer data)
        * to draw, a moment for the window to show the error), then capture
        * right after a paint, when no relayout is pending (a widget waiting
        * for allocation snapshots to nothing). */
+      if (!script_drawn_current (self))
+        gtk_gl_area_queue_render (GTK_GL_AREA (self->field_view));
       if ((wb_field_view_get_field (self->field_view) != NULL
            && wb_field_view_get_frames_drawn (self->field_view) > self->script_frames_mark
+           && script_drawn_current (self)
            && now - self->script_mark_time > G_USEC_PER_SEC / 10)
           || now - self->script_mark_time > G_USEC_PER_SEC)
         {
@@ -1940,6 +2074,9 @@ wb_window_init (WbWindow *self)
   g_signal_connect_swapped (self->slice_spin, "value-changed", G_CALLBACK (on_slice_index_changed), self);
   g_signal_connect_swapped (self->outline_toggle, "toggled", G_CALLBACK (on_outline_toggled), self);
   g_signal_connect_swapped (self->live_toggle, "toggled", G_CALLBACK (on_live_toggled), self);
+  /* Frames through the display paths (docs/interop.md): published by the
+   * runner's worker into the view's frames, host frames at a low rate. */
+  wb_field_view_set_runner (self->field_view, self->runner);
   g_signal_connect_swapped (self->field_view, "range-changed", G_CALLBACK (on_range_changed), self);
   g_signal_connect (self->field_view, "hover-changed", G_CALLBACK (on_hover_changed), self);
   g_signal_connect (self->field_view, "cell-clicked", G_CALLBACK (on_cell_clicked), self);

@@ -26,6 +26,8 @@ typedef struct
   GStrv     seismogram_screenshots; /* "wiggle:PATH" or "image:PATH" of the seismogram */
   double    benchmark_seconds;  /* > 0: free run this long, print rates */
   gboolean  live_view;          /* display on during the benchmark */
+  char     *slice;              /* "AXIS[:INDEX]" (x, y, z) shown from the start */
+  char     *export_frame;       /* the frame drawn, as .npy, at the end */
 } WbScript;
 
 void       wb_script_clear     (WbScript    *script);

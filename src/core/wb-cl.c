@@ -25,6 +25,16 @@ wb_cl_check (cl_int      status,
   return FALSE;
 }
 
+/* wb_cl_context_set_thread_default (): a borrowed pointer, valid while
+ * wb_sim_new_full () holds its reference. */
+static GPrivate thread_default_context;
+
+void
+wb_cl_context_set_thread_default (WbClContext *ctx)
+{
+  g_private_set (&thread_default_context, ctx);
+}
+
 WbClContext *
 wb_cl_context_new (WbDevice  *device,
                    GError   **error)
@@ -38,6 +48,10 @@ wb_cl_context_new (WbDevice  *device,
   cl_command_queue queue;
 
   g_return_val_if_fail (device != NULL, NULL);
+
+  ctx = g_private_get (&thread_default_context);
+  if (ctx != NULL && !wb_device_is_reference (device) && ctx->device->device == device->device)
+    return wb_cl_context_ref (ctx);
 
   if (wb_device_is_reference (device))
     {

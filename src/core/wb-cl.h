@@ -32,6 +32,11 @@ struct _WbClContext
 
 WbClContext *wb_cl_context_new        (WbDevice     *device,
                                        GError      **error);
+/* While set on the calling thread, wb_cl_context_new () for @ctx's device
+ * returns a new reference to @ctx instead of a new context: how
+ * wb_sim_new_full () hands a given context (one made against a GL context
+ * for cl_khr_gl_sharing) to solvers that make their own.  NULL unsets. */
+void         wb_cl_context_set_thread_default (WbClContext *ctx);
 WbClContext *wb_cl_context_ref        (WbClContext  *ctx);
 void         wb_cl_context_unref      (WbClContext  *ctx);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WbClContext, wb_cl_context_unref)

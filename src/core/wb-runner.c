@@ -79,6 +79,20 @@ struct _WbRunner
   double        frame_time;
   gboolean      frame_notice;
 
+  /* Publishing (wb_runner_set_publish_func) */
+  WbRunnerPublishFunc publish_func;
+  gpointer      publish_data;
+  GDestroyNotify publish_destroy;
+  gboolean      publish_busy;         /* the worker is calling it */
+  gboolean      publish_dirty;        /* not published since the sim changed */
+  gboolean      publish_serving;      /* the last call returned TRUE */
+  guint64       frames_published;
+  double        host_interval;        /* seconds between host frames while serving */
+  WbSnapshot   *snap;                 /* worker-owned: the low-rate host frames */
+  char         *snap_field;
+  WbClContext  *snap_cl;              /* the context @snap was made in (compared only) */
+  WbClContext  *sim_cl;               /* wb_runner_set_cl_context */
+
   /* Probes */
   GStrv         probe_fields;
   GPtrArray    *probes;               /* WbProbe* */
@@ -307,8 +321,14 @@ wb_runner_install_locked (WbRunner *self,
 {
   WbSim *old = self->sim;
 
-  /* The guard watches the old sim: it goes first. */
+  /* The guard and the snapshot hold the old sim: they go first. */
   g_clear_pointer (&self->guard, wb_guard_free);
+  g_clear_pointer (&self->snap, wb_snapshot_free);
+  g_clear_pointer (&self->snap_field, g_free);
+  self->snap_cl = NULL;
+  self->publish_dirty = TRUE;
+  self->publish_serving = FALSE;
+  self->frames_published = 0;
   self->diverged = FALSE;
   self->sim = sim;
   self->step = sim ? sim->step : 0;
@@ -455,12 +475,127 @@ wb_runner_read_frame_locked (WbRunner *self)
   wb_runner_schedule_notice_locked (self);
 }
 
+/* Calls the publish func for the current step.  Lock held on entry and
+ * exit; the func runs without it. */
+static gboolean
+wb_runner_publish_locked (WbRunner *self)
+{
+  WbRunnerPublishFunc func = self->publish_func;
+  gpointer data = self->publish_data;
+  g_autofree char *name = g_strdup (self->display_field);
+  WbSim *sim = self->sim;
+  guint64 step = self->step;
+  gboolean served;
+
+  self->publish_dirty = FALSE;
+  if (func == NULL || name == NULL || sim == NULL)
+    {
+      self->publish_serving = FALSE;
+      return FALSE;
+    }
+  self->publish_busy = TRUE;
+  g_mutex_unlock (&self->lock);
+  served = func (sim, name, step, data);
+  g_mutex_lock (&self->lock);
+  self->publish_busy = FALSE;
+  /* wb_runner_set_publish_func () may be waiting for this call. */
+  g_cond_broadcast (&self->cond);
+  self->publish_serving = served;
+  if (served)
+    self->frames_published++;
+  return served;
+}
+
+/* Hands @field (a new reference) over as the next host frame.  Lock held. */
+static void
+wb_runner_hand_over_locked (WbRunner *self,
+                            WbField  *field,
+                            guint64   step)
+{
+  g_clear_pointer (&self->frame, wb_field_unref);
+  self->frame = field;
+  self->frame_step = step;
+  self->frame_time = step * self->sim->dt;
+  self->frame_consumed = FALSE;
+  self->frame_notice = TRUE;
+  self->frames_read++;
+  wb_runner_schedule_notice_locked (self);
+}
+
+/* Host frames while the publish func serves the display: through a
+ * WbSnapshot (a device copy in order after the steps, then a read on a
+ * second queue).  While running, a capture is taken at the host-frame
+ * interval and collected after the next chunk, by when it has landed:
+ * the solver's queue never waits on the bus.  When stepping has stopped
+ * (@now), the current step is read at once.  Lock held on entry and exit. */
+static void
+wb_runner_snapshot_frame_locked (WbRunner *self,
+                                 gboolean  capture,
+                                 gboolean  now)
+{
+  g_autofree char *name = g_strdup (self->display_field);
+  g_autoptr(GError) error = NULL;
+  WbSim *sim = self->sim;
+  guint gen = self->generation;
+  WbField *field = NULL;
+  guint64 step = 0;
+
+  if (name == NULL)
+    return;
+  g_mutex_unlock (&self->lock);
+  /* A new display field, or a sim that remade its OpenCL state (kernel
+   * debugging): a new snapshot. */
+  if (self->snap != NULL && (g_strcmp0 (self->snap_field, name) != 0 || self->snap_cl != sim->cl))
+    g_clear_pointer (&self->snap, wb_snapshot_free);
+  if (self->snap == NULL && (capture || now))
+    {
+      g_free (self->snap_field);
+      self->snap_field = g_strdup (name);
+      self->snap_cl = sim->cl;
+      self->snap = wb_snapshot_new (sim, name, &error);
+    }
+  if (self->snap != NULL)
+    {
+      if (wb_snapshot_pending (self->snap) > 0)
+        {
+          field = wb_snapshot_wait (self->snap, &step, &error);
+          /* An older step than the one to show now: read again. */
+          if (field != NULL && now && step != sim->step)
+            g_clear_pointer (&field, wb_field_unref);
+        }
+      if (field == NULL && error == NULL && (capture || now)
+          && wb_snapshot_capture (self->snap, &error) && now)
+        field = wb_snapshot_wait (self->snap, &step, &error);
+    }
+  g_mutex_lock (&self->lock);
+
+  if (error != NULL)
+    {
+      /* As wb_runner_read_frame_locked (): report once, stop asking. */
+      g_clear_pointer (&self->display_field, g_free);
+      wb_runner_fail_locked (self, g_steal_pointer (&error));
+      self->state = WB_RUNNER_IDLE;
+      g_clear_pointer (&field, wb_field_unref);
+      return;
+    }
+  if (field == NULL)
+    return;
+  if (gen != self->generation || g_strcmp0 (name, self->display_field) != 0)
+    {
+      wb_field_unref (field);
+      return;
+    }
+  if (now)
+    self->frame_dirty = FALSE;
+  wb_runner_hand_over_locked (self, field, step);
+}
+
 static gpointer
 wb_runner_worker (gpointer data)
 {
   WbRunner *self = data;
   guint chunk = 1;
-  gint64 last_frame = 0, last_probe = 0;
+  gint64 last_frame = 0, last_probe = 0, last_publish = 0;
   gint64 rate_start = g_get_monotonic_time ();
   guint64 rate_steps = 0, rate_frames = 0;
 
@@ -486,6 +621,7 @@ wb_runner_worker (gpointer data)
           WbGuard *guard = NULL;
           g_autoptr(GError) error = NULL;
           guint gen = self->generation;
+          g_autoptr(WbClContext) cl = self->sim_cl ? wb_cl_context_ref (self->sim_cl) : NULL;
 
           self->load_pending = FALSE;
           self->loading = TRUE;
@@ -496,7 +632,7 @@ wb_runner_worker (gpointer data)
               self->state = WB_RUNNER_LOADING;
               wb_runner_schedule_notice_locked (self);
               g_mutex_unlock (&self->lock);
-              sim = wb_sim_new (preset, device, kernel_dir, &error);
+              sim = wb_sim_new_full (preset, device, kernel_dir, cl, &error);
               if (sim != NULL)
                 {
                   /* The preset's "guard" section (wb_sim_new checked it). */
@@ -604,11 +740,26 @@ wb_runner_worker (gpointer data)
               last_probe = now;
               continue;
             }
+          /* Stepping stopped: the display gets the final state, published
+           * and (for the readout) as a host frame. */
+          if (self->sim != NULL && self->state != WB_RUNNER_FAILED && self->display_field != NULL
+              && self->publish_func != NULL && self->publish_dirty)
+            {
+              if (wb_runner_publish_locked (self))
+                rate_frames++;
+              last_publish = now;
+              continue;
+            }
           if (want_frame && self->state != WB_RUNNER_FAILED)
             {
-              wb_runner_read_frame_locked (self);
+              if (self->publish_serving)
+                wb_runner_snapshot_frame_locked (self, FALSE, TRUE);
+              else
+                {
+                  wb_runner_read_frame_locked (self);
+                  rate_frames++;
+                }
               last_frame = now;
-              rate_frames++;
               continue;
             }
           /* Wake up for the rate window while rates are non-zero. */
@@ -694,6 +845,7 @@ wb_runner_worker (gpointer data)
         rate_steps += n;
         self->frame_dirty = TRUE;
         self->probes_dirty = TRUE;
+        self->publish_dirty = TRUE;
         if (self->steps_requested > 0 && !self->running)
           self->steps_requested -= MIN ((guint64) n, self->steps_requested);
         if (self->running && sim->total_steps > 0 && sim->step == sim->total_steps)
@@ -714,8 +866,26 @@ wb_runner_worker (gpointer data)
             wb_runner_sample_probes_locked (self);
             last_probe = now;
           }
-        if (self->display_field != NULL && self->frame_consumed
-            && now - last_frame >= G_USEC_PER_SEC / self->max_fps)
+        if (self->display_field != NULL && self->publish_func != NULL
+            && now - last_publish >= G_USEC_PER_SEC / self->max_fps)
+          {
+            if (wb_runner_publish_locked (self))
+              rate_frames++;
+            last_publish = now;
+          }
+        if (self->display_field != NULL && self->publish_serving)
+          {
+            /* Host frames at a low rate: the capture taken after the last
+             * chunk is collected now; a new one at the interval. */
+            gboolean capture = self->frame_consumed
+                               && now - last_frame >= self->host_interval * G_USEC_PER_SEC;
+
+            wb_runner_snapshot_frame_locked (self, capture, FALSE);
+            if (capture)
+              last_frame = now;
+          }
+        else if (self->display_field != NULL && self->frame_consumed
+                 && now - last_frame >= G_USEC_PER_SEC / self->max_fps)
           {
             wb_runner_read_frame_locked (self);
             last_frame = now;
@@ -757,8 +927,15 @@ wb_runner_dispose (GObject *object)
       g_clear_pointer (&self->notice_source, g_source_unref);
     }
   g_clear_pointer (&self->guard, wb_guard_free);
+  g_clear_pointer (&self->snap, wb_snapshot_free);
   g_clear_pointer (&self->sim, wb_sim_free);
   g_clear_pointer (&self->load_sim, wb_sim_free);
+  g_clear_pointer (&self->sim_cl, wb_cl_context_unref);
+  if (self->publish_destroy != NULL)
+    self->publish_destroy (self->publish_data);
+  self->publish_func = NULL;
+  self->publish_data = NULL;
+  self->publish_destroy = NULL;
   g_clear_pointer (&self->load_preset, wb_preset_free);
   g_clear_pointer (&self->load_device, wb_device_unref);
   g_clear_pointer (&self->frame, wb_field_unref);
@@ -778,6 +955,7 @@ wb_runner_finalize (GObject *object)
   g_clear_error (&self->failed_notice);
   g_free (self->load_kernel_dir);
   g_free (self->display_field);
+  g_free (self->snap_field);
   g_strfreev (self->probe_fields);
   g_ptr_array_unref (self->probes);
   g_main_context_unref (self->context);
@@ -872,6 +1050,7 @@ wb_runner_init (WbRunner *self)
   self->context = g_main_context_ref_thread_default ();
   self->probes = g_ptr_array_new_with_free_func ((GDestroyNotify) wb_probe_free);
   self->max_fps = 60;
+  self->host_interval = 0.5;
   self->frame_consumed = TRUE;
   self->thread = g_thread_new ("wb-runner", wb_runner_worker, self);
 }
@@ -1137,6 +1316,81 @@ wb_runner_take_frame (WbRunner *self,
       self->shown = wb_field_ref (frame);
     }
   return frame;
+}
+
+void
+wb_runner_set_publish_func (WbRunner            *self,
+                            WbRunnerPublishFunc  func,
+                            gpointer             user_data,
+                            GDestroyNotify       destroy)
+{
+  gpointer old_data;
+  GDestroyNotify old_destroy;
+
+  g_return_if_fail (WB_IS_RUNNER (self));
+
+  g_mutex_lock (&self->lock);
+  /* The worker calls the func without the lock: let a call end first. */
+  while (self->publish_busy)
+    g_cond_wait (&self->cond, &self->lock);
+  old_data = self->publish_data;
+  old_destroy = self->publish_destroy;
+  self->publish_func = func;
+  self->publish_data = user_data;
+  self->publish_destroy = destroy;
+  self->publish_dirty = TRUE;
+  self->publish_serving = FALSE;
+  self->frame_dirty = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+  if (old_destroy != NULL)
+    old_destroy (old_data);
+}
+
+void
+wb_runner_request_publish (WbRunner *self)
+{
+  g_return_if_fail (WB_IS_RUNNER (self));
+
+  LOCKED (self)
+    self->publish_dirty = TRUE;
+}
+
+void
+wb_runner_set_host_frame_interval (WbRunner *self,
+                                   double    seconds)
+{
+  g_return_if_fail (WB_IS_RUNNER (self));
+  g_return_if_fail (seconds >= 0);
+
+  LOCKED (self)
+    self->host_interval = seconds;
+}
+
+guint64
+wb_runner_get_frames_published (WbRunner *self)
+{
+  guint64 n = 0;
+
+  g_return_val_if_fail (WB_IS_RUNNER (self), 0);
+  LOCKED (self)
+    n = self->frames_published;
+  return n;
+}
+
+void
+wb_runner_set_cl_context (WbRunner    *self,
+                          WbClContext *cl)
+{
+  g_return_if_fail (WB_IS_RUNNER (self));
+
+  LOCKED (self)
+    {
+      if (cl != NULL)
+        wb_cl_context_ref (cl);
+      g_clear_pointer (&self->sim_cl, wb_cl_context_unref);
+      self->sim_cl = cl;
+    }
 }
 
 guint64

@@ -108,6 +108,42 @@ WbField            *wb_runner_take_frame        (WbRunner       *runner,
 /* Number of frames read back since the sim was loaded. */
 guint64             wb_runner_get_frames_read   (WbRunner       *runner);
 
+/* Publishing: the display takes its frames from the device itself
+ * (docs/interop.md).  @func runs on the worker thread, without the
+ * runner's lock, with the sim, the display field and the step: after the
+ * steps of a frame (at most max_fps times a second), when stepping stops,
+ * when a sim is loaded and after wb_runner_request_publish ().  It must
+ * not wait for the display.  It returns TRUE when it has sent that frame
+ * on its way (a device-side copy); host frames (wb_runner_take_frame) are
+ * then read only every host-frame interval while running and once when
+ * stepping stops, for a readout and a colour range.  FALSE (a field or
+ * backend it cannot serve) leaves the display to host frames at the full
+ * rate.  Replacing or clearing @func waits for a call in progress; the old
+ * @destroy runs on the caller's thread. */
+typedef gboolean (*WbRunnerPublishFunc) (WbSim      *sim,
+                                         const char *field,
+                                         guint64     step,
+                                         gpointer    user_data);
+
+void                wb_runner_set_publish_func  (WbRunner       *runner,
+                                                 WbRunnerPublishFunc func,
+                                                 gpointer        user_data,
+                                                 GDestroyNotify  destroy);
+/* Calls the publish func once more (for example after the view changed
+ * the slice while the run is paused). */
+void                wb_runner_request_publish   (WbRunner       *runner);
+/* While the publish func serves the display, host frames are read at most
+ * this often while running (default 0.5 s), through a WbSnapshot. */
+void                wb_runner_set_host_frame_interval (WbRunner *runner,
+                                                       double    seconds);
+/* Calls of the publish func that returned TRUE since the sim was loaded. */
+guint64             wb_runner_get_frames_published (WbRunner     *runner);
+/* Simulations loaded afterwards on @cl's device are made on @cl
+ * (wb_sim_new_full), e.g. a context made against the display's GL context
+ * for cl_khr_gl_sharing.  NULL: each makes its own. */
+void                wb_runner_set_cl_context    (WbRunner       *runner,
+                                                 WbClContext    *cl);
+
 /* Probes: the fields recorded at every probe (set before or after adding
  * probes; changing them clears the series). */
 void                wb_runner_set_probe_fields  (WbRunner       *runner,

@@ -68,6 +68,24 @@ wb_sim_new (const WbPreset  *preset,
   return wb_kernel_config_new_sim (ctor, stripped ? stripped : preset, device, kernel_dir, error);
 }
 
+WbSim *
+wb_sim_new_full (const WbPreset  *preset,
+                 WbDevice        *device,
+                 const char      *kernel_dir,
+                 WbClContext     *cl,
+                 GError         **error)
+{
+  g_autoptr(WbClContext) given = cl ? wb_cl_context_ref (cl) : NULL;
+  WbSim *sim;
+
+  /* The solvers make their context with wb_cl_context_new (); while the
+   * thread default is set, that returns @cl for its device. */
+  wb_cl_context_set_thread_default (given);
+  sim = wb_sim_new (preset, device, kernel_dir, error);
+  wb_cl_context_set_thread_default (NULL);
+  return sim;
+}
+
 gboolean
 wb_sim_validate (const WbPreset  *preset,
                  GError         **error)

@@ -83,6 +83,15 @@ WbSim     *wb_sim_new          (const WbPreset *preset,
                                 WbDevice     *device,
                                 const char   *kernel_dir,
                                 GError      **error);
+/* As wb_sim_new (), on the OpenCL context @cl (NULL: the solver makes its
+ * own) when @cl is on @device: for example one made against the display's
+ * GL context (cl_khr_gl_sharing), so that the solver's buffers can be
+ * shared with GL.  The sim takes its own reference. */
+WbSim     *wb_sim_new_full     (const WbPreset *preset,
+                                WbDevice     *device,
+                                const char   *kernel_dir,
+                                WbClContext  *cl,
+                                GError      **error);
 /* Validates without allocating anything big (no device needed). */
 gboolean   wb_sim_validate     (const WbPreset *preset,
                                 GError      **error);

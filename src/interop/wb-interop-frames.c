@@ -286,11 +286,16 @@ slots_gl_sharing (WbInteropFrames *f,
       Slot *s = &f->slots[i];
       cl_int status = CL_SUCCESS;
 
-      glCreateBuffers (1, &s->gl_buffer);
-      glNamedBufferStorage (s->gl_buffer, f->size, NULL, 0);
-      if (!wb_gl_check ("glNamedBufferStorage", error))
+      /* GL 3.x / GLES 3.0 calls, not 4.5 DSA: GTK's context (the app's
+       * view) may be any version from 3.0; clCreateFromGLBuffer needs a
+       * buffer whose data store exists (glBufferData). */
+      glGenBuffers (1, &s->gl_buffer);
+      glBindBuffer (GL_COPY_WRITE_BUFFER, s->gl_buffer);
+      glBufferData (GL_COPY_WRITE_BUFFER, f->size, NULL, GL_DYNAMIC_COPY);
+      glBindBuffer (GL_COPY_WRITE_BUFFER, 0);
+      if (!wb_gl_check ("glBufferData (GL sharing)", error))
         return FALSE;
-      s->mem = clCreateFromGLBuffer (f->cl->context, CL_MEM_WRITE_ONLY, s->gl_buffer, &status);
+      s->mem = clCreateFromGLBuffer (f->cl->context, CL_MEM_READ_WRITE, s->gl_buffer, &status);
       if (!wb_cl_check (status, "clCreateFromGLBuffer", error))
         return FALSE;
     }
@@ -726,6 +731,13 @@ wb_interop_frames_show (WbInteropFrames *f,
     {
       s = &f->slots[pick];
       s->state = SLOT_SHOWN;
+      /* Written slots older than this one would go back in time if shown
+       * later (a consumer that shows less often than the producer
+       * publishes): they return to the producer, as if overwritten.  The
+       * queue is in order, so their copies are done or before its next. */
+      for (guint i = 0; i < f->n_slots; i++)
+        if (f->slots[i].state == SLOT_WRITTEN && f->slots[i].seq < s->seq)
+          f->slots[i].state = SLOT_FREE;
       if (s->event && f->sync != WB_INTEROP_SYNC_SEMAPHORE)
         ev = s->event, clRetainEvent (ev);
     }
@@ -889,6 +901,14 @@ wb_interop_cl_context_new_gl (WbDevice *device,
   status = get_info (props, CL_CURRENT_DEVICE_FOR_GL_CONTEXT_KHR, sizeof gl_dev, &gl_dev, NULL);
   if (!wb_cl_check (status, "clGetGLContextInfoKHR", error))
     return NULL;
+  if (gl_dev == NULL)
+    {
+      /* PoCL answers so: an entry point, and no device behind it. */
+      g_set_error (error, WB_ERROR, WB_ERROR_DEVICE,
+                   "clGetGLContextInfoKHR names no OpenCL device for this GL context (the platform of '%s' "
+                   "does not share with it)", device->name);
+      return NULL;
+    }
   if (gl_dev != device->device)
     {
       g_set_error (error, WB_ERROR, WB_ERROR_DEVICE,

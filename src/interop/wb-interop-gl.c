@@ -105,6 +105,7 @@ struct _WbFieldRenderer
   guint  nx, ny;
   float  vmin, vmax;
   guint64 host_bytes;            /* uploaded from host memory, in total */
+  gboolean borrowed;             /* tex_field is the caller's; nothing else exists */
 };
 
 char *
@@ -248,11 +249,32 @@ wb_field_renderer_new (const char *version,
   return g_steal_pointer (&r);
 }
 
+WbFieldRenderer *
+wb_field_renderer_new_for_texture (GLuint texture,
+                                   guint  nx,
+                                   guint  ny)
+{
+  WbFieldRenderer *r = g_new0 (WbFieldRenderer, 1);
+
+  r->borrowed = TRUE;
+  r->tex_field = texture;
+  r->nx = nx;
+  r->ny = ny;
+  r->vmin = 0;
+  r->vmax = 1;
+  return r;
+}
+
 void
 wb_field_renderer_free (WbFieldRenderer *r)
 {
   if (r == NULL)
     return;
+  if (r->borrowed)
+    {
+      g_free (r);
+      return;
+    }
   if (r->program)
     glDeleteProgram (r->program);
   if (r->vbo)
@@ -273,6 +295,7 @@ wb_field_renderer_set_size (WbFieldRenderer *r,
                             guint            nx,
                             guint            ny)
 {
+  g_return_if_fail (!r->borrowed);
   if (r->nx == nx && r->ny == ny)
     return;
   r->nx = nx;
@@ -341,6 +364,7 @@ void
 wb_field_renderer_draw (WbFieldRenderer *r,
                         const float     *rect)
 {
+  g_return_if_fail (!r->borrowed);
   glUseProgram (r->program);
   glUniform4f (r->u_rect, rect[0], rect[1], rect[2], rect[3]);
   glUniform2f (r->u_range, r->vmin, r->vmax);

@@ -44,6 +44,14 @@ WbFieldRenderer *wb_field_renderer_new   (const char    *version,
                                           const char    *vertex_source,
                                           const char    *fragment_source,
                                           GError       **error);
+/* An upload target only: uploads (wb_field_renderer_upload_host,
+ * _upload_buffer, wb_interop_frames_show) replace the contents of
+ * @texture, an R32F texture of @nx x @ny cells that the caller allocated,
+ * owns and draws (the GTK field view, with its own shaders and overlays).
+ * Not for wb_field_renderer_draw () or _set_size (). */
+WbFieldRenderer *wb_field_renderer_new_for_texture (GLuint texture,
+                                                    guint  nx,
+                                                    guint  ny);
 void      wb_field_renderer_free         (WbFieldRenderer *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WbFieldRenderer, wb_field_renderer_free)
 

@@ -371,6 +371,55 @@ wb_interop_choose (const WbInteropCaps *caps,
   choice->reason = g_string_free (reason, FALSE);
 }
 
+void
+wb_interop_choose_excluding (const WbInteropCaps *caps,
+                             WbDisplayPath        forced,
+                             const char          *forced_source,
+                             WbDisplayPath        excluded,
+                             const char          *why,
+                             WbInteropChoice     *choice)
+{
+  WbInteropCaps without = *caps;    /* shallow: nothing of it is freed */
+  g_autofree char *sub = NULL;
+
+  g_return_if_fail (excluded == WB_DISPLAY_PATH_GL_SHARING || excluded == WB_DISPLAY_PATH_EXTERNAL_MEMORY);
+
+  if (excluded == WB_DISPLAY_PATH_GL_SHARING)
+    without.cl_gl_sharing = FALSE;
+  else
+    without.cl_external_memory_fd = FALSE;
+
+  if (forced == excluded)
+    {
+      memset (choice, 0, sizeof *choice);
+      choice->vk_device = -1;
+      choice->path = WB_DISPLAY_PATH_HOST_COPY;
+      choice->sync = sync_for (&without, choice->path, -1);
+      choice->reason = g_strdup_printf ("host copy: %s asks for %s, which is unavailable: %s",
+                                        forced_source ? forced_source : "the caller",
+                                        path_strings[forced], why);
+      return;
+    }
+  wb_interop_choose (&without, forced, forced_source, choice);
+  if (forced != WB_DISPLAY_PATH_AUTO)
+    return;     /* another path forced: its reason stands */
+
+  /* The reason names @excluded as the caps without it would ("no
+   * gl-sharing (the OpenCL device ... lacks ...)"): put @why there. */
+  sub = g_steal_pointer (&choice->reason);
+  {
+    g_autofree char *orig = wb_interop_path_unavailable (&without, excluded, NULL);
+    g_autofree char *clause = g_strdup_printf ("no %s (%s)", path_strings[excluded], orig);
+    const char *at = orig ? strstr (sub, clause) : NULL;
+
+    if (at != NULL)
+      choice->reason = g_strdup_printf ("%.*sno %s (%s)%s", (int) (at - sub), sub, path_strings[excluded],
+                                        why, at + strlen (clause));
+    else
+      choice->reason = g_strdup_printf ("%s; no %s (%s)", sub, path_strings[excluded], why);
+  }
+}
+
 guint64
 wb_interop_host_bytes_per_frame (WbDisplayPath path,
                                  gsize         n_cells)

@@ -141,6 +141,19 @@ void        wb_interop_choose           (const WbInteropCaps *caps,
                                          const char    *forced_source,
                                          WbInteropChoice *choice);
 
+/* As wb_interop_choose (), but @excluded (gl-sharing or external memory)
+ * cannot run after all for the reason @why, for example a cl_khr_gl_sharing
+ * context that could not be made against the view's GL context, or a sim
+ * made on a context of its own: the best of the others, the reason naming
+ * @excluded in its place ("external memory: no gl-sharing (WHY)").  A
+ * forced @excluded gives host copy, saying why. */
+void        wb_interop_choose_excluding (const WbInteropCaps *caps,
+                                         WbDisplayPath  forced,
+                                         const char    *forced_source,
+                                         WbDisplayPath  excluded,
+                                         const char    *why,
+                                         WbInteropChoice *choice);
+
 /* Host bytes copied per displayed frame on @path for a slice of
  * @n_cells floats: 0 on the sharing paths; on host copy, the read back
  * and the upload (each n_cells * 4 bytes through host memory). */
