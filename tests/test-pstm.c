@@ -439,6 +439,95 @@ test_opencl_vs_reference (void)
   wb_synth_params_clear (&sp);
 }
 
+/* Every kernel variant and launch configuration (pinned through
+ * WAVEBENCH_TUNE_PIN as a tuning run would pick it) against the
+ * reference: the same bound and the same fold as the default; with the
+ * traces resident on the device and streamed in batches (a memory budget
+ * too small to hold them all), in several batches per tile, with v(t) and
+ * spreading, and with anti-aliasing. */
+static void
+test_variants (void)
+{
+  static const char *pins[] = {
+    "pstm=strided:64x1x1:4",
+    "pstm=strided:32x1x1:16",
+    "pstm=strided-native:64x1x1:8",
+    "pstm=contig:0x0x0:16",
+    "pstm=contig-native:8x1x1:32",
+    "pstm=contig:4x1x1:7",
+  };
+  g_autoptr(WbDevice) ref = find_device (TRUE);
+  g_autoptr(WbDevice) cl = find_device (FALSE);
+  g_autoptr(WbVelocity) v = wb_velocity_new_constant (2000);
+  double t[3] = { 0, 0.4, 1.0 }, vv[3] = { 1800, 2200, 2600 };
+  g_autoptr(WbVelocity) vt = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WbPstmInput) input = NULL;
+  WbSynthParams sp;
+  WbPstmParams pp;
+
+  if (cl == NULL)
+    {
+      g_test_skip ("no OpenCL device");
+      return;
+    }
+  vt = wb_velocity_new (3, t, vv, &error);
+  g_assert_no_error (error);
+  survey_init (&sp);
+  sp.noise = 0.1;
+  input = survey_input (&sp);
+
+  for (guint setting = 0; setting < 3; setting++)
+    {
+      g_autoptr(WbField) fold_ref = NULL;
+      g_autoptr(WbField) a = NULL;
+      const WbVelocity *vel = setting == 0 ? v : vt;
+
+      params_init (&pp, input);
+      pp.tile_nx = pp.tile_ny = 8;
+      if (setting >= 1)
+        {
+          pp.spreading = TRUE;
+          pp.obliquity = FALSE;
+        }
+      if (setting == 2)
+        pp.antialias = TRUE;
+      a = migrate_on (input, &pp, vel, ref, &fold_ref);
+
+      for (guint i = 0; i < G_N_ELEMENTS (pins); i++)
+        for (guint streamed = 0; streamed < 2; streamed++)
+          {
+            g_autoptr(WbField) fold = NULL;
+            g_autoptr(WbField) b = NULL;
+            WbPstmParams q = pp;
+            double err;
+
+            /* Beyond the first setting, and when streaming, one variant
+             * of each layout (the options and the batch path are the
+             * same code in all). */
+            if ((setting > 0 || streamed) && i % 3 != 0)
+              continue;
+            if (streamed)
+              {
+                /* 512 KiB for traces of 820 bytes: 639 of the 900 fit,
+                 * so batches of at most 319 are streamed through two sets;
+                 * 61 per batch makes several per tile. */
+                q.memory_budget = 1u << 20;
+                q.batch_traces = 61;
+              }
+            g_setenv ("WAVEBENCH_TUNE_PIN", pins[i], TRUE);
+            b = migrate_on (input, &q, vel, cl, &fold);
+            g_unsetenv ("WAVEBENCH_TUNE_PIN");
+            err = rel_l2 (a, b);
+            g_test_message ("%s, setting %u%s: relative L2 %.3g", pins[i], setting,
+                            streamed ? ", streamed" : "", err);
+            g_assert_cmpfloat (err, <=, 1e-5);
+            assert_fields_identical (fold_ref, fold);
+          }
+    }
+  wb_synth_params_clear (&sp);
+}
+
 /* --- edge cases ----------------------------------------------------- */
 
 static void
@@ -1235,6 +1324,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wavebench/pstm/focus", test_focus);
   g_test_add_func ("/wavebench/pstm/reflector", test_reflector);
   g_test_add_func ("/wavebench/pstm/opencl-vs-reference", test_opencl_vs_reference);
+  g_test_add_func ("/wavebench/pstm/variants", test_variants);
   g_test_add_func ("/wavebench/pstm/single-trace", test_single_trace);
   g_test_add_func ("/wavebench/pstm/apertures", test_apertures);
   g_test_add_func ("/wavebench/pstm/tiles-without-traces", test_tiles_without_traces);

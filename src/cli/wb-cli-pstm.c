@@ -16,6 +16,7 @@
 #include "wb-pstm.h"
 #include "wb-segy.h"
 #include "wb-synth.h"
+#include "wb-tune.h"
 #include "wb-cli-pstm.h"
 #include "wb-cli-common.h"
 
@@ -716,11 +717,46 @@ out:
 
 /* --- bench pstm ---------------------------------------------------------- */
 
+/* The tuning report's pstm blocks ("key: choice (source)" and its indented
+ * trial lines), the last one per key: the warm-up runs report too. */
+static char *
+last_pstm_tuning (const char *report)
+{
+  g_auto(GStrv) lines = g_strsplit (report, "\n", -1);
+  g_autoptr(GHashTable) last = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "pstm"))
+      {
+        const char *colon = strstr (lines[i], ": ");
+        g_hash_table_insert (last, g_strndup (lines[i], colon ? (gsize) (colon - lines[i]) : strlen (lines[i])),
+                             GUINT_TO_POINTER (i));
+      }
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *colon = strstr (lines[i], ": ");
+      g_autofree char *key = NULL;
+
+      if (!g_str_has_prefix (lines[i], "pstm"))
+        continue;
+      key = g_strndup (lines[i], colon ? (gsize) (colon - lines[i]) : strlen (lines[i]));
+      if (GPOINTER_TO_UINT (g_hash_table_lookup (last, key)) != i)
+        continue;
+      g_string_append_printf (out, "    %s\n", lines[i]);
+      for (guint j = i + 1; lines[j] != NULL && lines[j][0] == ' '; j++)
+        g_string_append_printf (out, "    %s\n", lines[j]);
+    }
+  return g_string_free (out, FALSE);
+}
+
 int
 wb_cli_bench_pstm (int argc, char **argv)
 {
   g_autofree char *backend = NULL;
   g_autofree char *kernels = NULL;
+  g_autofree char *variant = NULL;
+  double peak = 0;
   int midpoints = 48, outputs = 0, samples = 500, offsets = 4;
   double aperture = 600, seconds = 2;
   gboolean json = FALSE;
@@ -734,6 +770,10 @@ wb_cli_bench_pstm (int argc, char **argv)
     { "aperture", 0, 0, G_OPTION_ARG_DOUBLE, &aperture, "Largest aperture radius, m (default 600)", "M" },
     { "kernels", 'k', 0, G_OPTION_ARG_FILENAME, &kernels, "Load kernels from this directory", "DIR" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { "variant", 0, 0, G_OPTION_ARG_STRING, &variant, "Kernel launch configuration VARIANT:LXx1x1:KPW "
+      "(e.g. strided:64x1x1:4; sets WAVEBENCH_TUNE_PIN=pstm=...)", "CHOICE" },
+    { "peak-tflops", 0, 0, G_OPTION_ARG_DOUBLE, &peak, "The device's FP32 peak, for the percentage "
+      "(default: 67 on an H200)", "TF" },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -748,7 +788,8 @@ wb_cli_bench_pstm (int argc, char **argv)
   WbPstmParams pp;
   WbPstmStats st;
   WbDiffractor d;
-  double wall_rate, kernel_rate;
+  double wall_rate, kernel_rate, live_rate, migrate_s, flops, tflops, kernel_tflops;
+  g_autofree char *tune = NULL;
 
   if (!wb_cli_parse_options ("", "Measure Kirchhoff migration throughput: contributions/s (traces in aperture x\n"
                       "output samples per second) and traces/s, on synthetic data in memory.",
@@ -760,6 +801,11 @@ wb_cli_bench_pstm (int argc, char **argv)
       || aperture <= 0 || seconds <= 0)
     return wb_cli_usage_error ("bench pstm: --midpoints >= 1, --outputs 1..4096, --samples >= 2, --offsets 1..64, "
                   "--aperture > 0, --seconds > 0");
+  if (variant != NULL)
+    {
+      g_autofree char *pin = g_strdup_printf ("pstm=%s", variant);
+      g_setenv ("WAVEBENCH_TUNE_PIN", pin, TRUE);
+    }
 
   all = wb_device_list (&notice);
   device = wb_device_lookup (all, backend ? backend : "auto", NULL, &error);
@@ -819,10 +865,25 @@ wb_cli_bench_pstm (int argc, char **argv)
       }
     outputs = n;
   }
-  /* Context creation and the program build are a once-per-run cost that
-   * a long migration amortises: left out of the rate, reported apart. */
-  wall_rate = st.seconds - st.setup_seconds > 0 ? st.contributions / (st.seconds - st.setup_seconds) : 0;
+  /* Context creation, the program build and the launch tuning are once
+   * per run (tuning once per device: cached) costs that a long migration
+   * amortises: left out of the rate, reported apart.  The rest, the
+   * migration proper, is every tile's wall time: reading and filtering
+   * traces, uploads, kernels, read-back and storing into the image. */
+  migrate_s = st.seconds - st.setup_seconds - st.tune_seconds;
+  wall_rate = migrate_s > 0 ? st.contributions / migrate_s : 0;
   kernel_rate = st.kernel_seconds > 0 ? st.contributions / st.kernel_seconds : wall_rate;
+  live_rate = migrate_s > 0 ? st.live_contributions / migrate_s : 0;
+  pp.nx = pp.ny = outputs;
+  flops = wb_pstm_flops_per_contribution (&pp);
+  tflops = live_rate * flops * 1e-12;
+  kernel_tflops = st.kernel_seconds > 0 ? st.live_contributions / st.kernel_seconds * flops * 1e-12 : 0;
+  if (peak <= 0 && device->name != NULL && strstr (device->name, "H200") != NULL)
+    peak = 67;   /* NVIDIA H200 datasheet: FP32 67 TFLOP/s (SXM) */
+  {
+    g_autofree char *report = wb_tune_report ();
+    tune = last_pstm_tuning (report);
+  }
 
   if (json)
     {
@@ -836,12 +897,18 @@ wb_cli_bench_pstm (int argc, char **argv)
       json_builder_add_string_value (b, device->id);
       json_builder_set_member_name (b, "device_name");
       json_builder_add_string_value (b, device->name);
+      json_builder_set_member_name (b, "driver");
+      json_builder_add_string_value (b, device->driver_version);
       json_builder_set_member_name (b, "build_options");
       json_builder_add_string_value (b, WB_CL_BUILD_OPTIONS);
       json_builder_set_member_name (b, "outputs");
       json_builder_add_int_value (b, outputs);
       json_builder_set_member_name (b, "samples");
       json_builder_add_int_value (b, samples);
+      json_builder_set_member_name (b, "input_traces");
+      json_builder_add_int_value (b, wb_pstm_input_geometry (input)->n_traces);
+      json_builder_set_member_name (b, "tiles");
+      json_builder_add_int_value (b, wb_pstm_job_n_tiles (job));
       json_builder_set_member_name (b, "traces");
       json_builder_add_int_value (b, st.traces);
       json_builder_set_member_name (b, "contributions");
@@ -852,14 +919,38 @@ wb_cli_bench_pstm (int argc, char **argv)
       json_builder_add_double_value (b, st.seconds);
       json_builder_set_member_name (b, "setup_seconds");
       json_builder_add_double_value (b, st.setup_seconds);
+      json_builder_set_member_name (b, "tune_seconds");
+      json_builder_add_double_value (b, st.tune_seconds);
+      json_builder_set_member_name (b, "migrate_seconds");
+      json_builder_add_double_value (b, migrate_s);
       json_builder_set_member_name (b, "kernel_seconds");
       json_builder_add_double_value (b, st.kernel_seconds);
+      json_builder_set_member_name (b, "host_seconds");
+      json_builder_add_double_value (b, migrate_s - st.kernel_seconds);
+      json_builder_set_member_name (b, "load_seconds");
+      json_builder_add_double_value (b, st.load_seconds);
+      json_builder_set_member_name (b, "store_seconds");
+      json_builder_add_double_value (b, st.store_seconds);
+      json_builder_set_member_name (b, "teardown_seconds");
+      json_builder_add_double_value (b, st.teardown_seconds);
       json_builder_set_member_name (b, "contributions_per_s");
       json_builder_add_double_value (b, wall_rate);
       json_builder_set_member_name (b, "kernel_contributions_per_s");
       json_builder_add_double_value (b, kernel_rate);
+      json_builder_set_member_name (b, "live_contributions_per_s");
+      json_builder_add_double_value (b, live_rate);
       json_builder_set_member_name (b, "traces_per_s");
-      json_builder_add_double_value (b, st.seconds - st.setup_seconds > 0 ? st.traces / (st.seconds - st.setup_seconds) : 0);
+      json_builder_add_double_value (b, migrate_s > 0 ? st.traces / migrate_s : 0);
+      json_builder_set_member_name (b, "flops_per_live_contribution");
+      json_builder_add_double_value (b, flops);
+      json_builder_set_member_name (b, "tflops");
+      json_builder_add_double_value (b, tflops);
+      json_builder_set_member_name (b, "kernel_tflops");
+      json_builder_add_double_value (b, kernel_tflops);
+      json_builder_set_member_name (b, "peak_tflops");
+      json_builder_add_double_value (b, peak);
+      json_builder_set_member_name (b, "tuning");
+      json_builder_add_string_value (b, tune);
       json_builder_end_object (b);
       root = json_builder_get_root (b);
       json_generator_set_pretty (gen, TRUE);
@@ -868,10 +959,29 @@ wb_cli_bench_pstm (int argc, char **argv)
       g_print ("%s\n", s);
     }
   else
-    g_print ("pstm  %-12s %dx%dx%d  %u tiles  %" G_GUINT64_FORMAT " traces  %.3g contributions (%.3g live) in %.3f s "
-             "(+ %.2f s setup):  %.4g contributions/s  (%.4g in kernels)  %.4g traces/s\n",
-             device->id, outputs, outputs, samples, wb_pstm_job_n_tiles (job), st.traces, (double) st.contributions,
-             (double) st.live_contributions, st.seconds - st.setup_seconds, st.setup_seconds, wall_rate, kernel_rate,
-             st.seconds - st.setup_seconds > 0 ? st.traces / (st.seconds - st.setup_seconds) : 0);
+    {
+      g_print ("pstm  %-12s %dx%dx%d outputs, %u input traces, %u tiles: %" G_GUINT64_FORMAT " trace-tile pairs, "
+               "%.3g contributions (%.3g live, %.0f%%)\n",
+               device->id, outputs, outputs, samples, (guint) wb_pstm_input_geometry (input)->n_traces,
+               wb_pstm_job_n_tiles (job), st.traces, (double) st.contributions,
+               (double) st.live_contributions, 100.0 * st.live_contributions / MAX (st.contributions, 1));
+      g_print ("  setup %.3f s (context, program, buffers), tuning %.3f s, teardown %.3f s: not counted\n",
+               st.setup_seconds, st.tune_seconds, st.teardown_seconds);
+      g_print ("  migration %.3f s = kernels %.3f s + host %.3f s (of which, overlapped or not: "
+               "trace load %.3f s, tile store %.3f s)\n",
+               migrate_s, st.kernel_seconds, migrate_s - st.kernel_seconds, st.load_seconds, st.store_seconds);
+      g_print ("  overall %.4g contributions/s, in kernels %.4g, live %.4g; %.4g traces/s\n",
+               wall_rate, kernel_rate, live_rate, migrate_s > 0 ? st.traces / migrate_s : 0);
+      g_print ("  flops/contribution %.1f (per live contribution, linear%s%s%s, taper %g): %.3g TFLOP/s overall, "
+               "%.3g in kernels",
+               flops, pp.antialias ? " + anti-alias" : "", pp.obliquity ? ", obliquity" : "",
+               pp.spreading ? ", spreading" : "", pp.taper, tflops, kernel_tflops);
+      if (peak > 0)
+        g_print (" = %.1f%% / %.1f%% of %.0f TFLOP/s FP32%s", 100 * tflops / peak, 100 * kernel_tflops / peak, peak,
+                 device->name && strstr (device->name, "H200") ? " (H200 datasheet)" : "");
+      g_print ("\n");
+      if (tune != NULL && *tune != '\0')
+        g_print ("  launch configuration (variant:local:samples per work-item):\n%s", tune);
+    }
   return 0;
 }

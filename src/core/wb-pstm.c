@@ -14,12 +14,9 @@
 #include "wb-io.h"
 #include "wb-pstm.h"
 #include "wb-render.h"
+#include "wb-tune.h"
 
 #define CHECKPOINT_MAGIC "WBPSTMK1"
-
-/* Output samples per OpenCL work-item: the per-trace work (midpoint
- * distance, squared leg distances) is shared by that many samples. */
-#define WB_PSTM_KPW 4
 
 /* --- velocity ------------------------------------------------------------ */
 
@@ -503,6 +500,7 @@ struct _WbPstmJob
   guint         tile_nx, tile_ny, ntx, nty, n_tiles;
   Tile         *tiles;
   guint         batch_max;
+  guint         batch_mem;       /* traces that fit in the batch half of the budget */
   guint         aa_pad;          /* padding of the integrated traces, samples */
   guint32      *bucket_start;    /* [n_tiles + 1] into bucket_traces */
   guint32      *bucket_traces;   /* trace indices by home tile, file order */
@@ -527,6 +525,10 @@ struct _WbPstmJob
   guint64       live_contributions;
   double        kernel_seconds;
   double        setup_seconds;
+  double        tune_seconds;    /* measuring launch configurations */
+  double        load_seconds;    /* host: reading and pre-filtering traces */
+  double        store_seconds;   /* host: tiles into the image */
+  double        teardown_seconds;
   gboolean      normalized;
   guint         tiles_done, tiles_computed, tiles_resumed;
   double        run_seconds;
@@ -926,6 +928,7 @@ wb_pstm_job_new (WbPstmInput        *input,
       }
 
   job->batch_max = (guint) CLAMP (half_budget / per_trace, 1, 1u << 20);
+  job->batch_mem = job->batch_max;
   if (p->batch_traces > 0)
     job->batch_max = MIN (job->batch_max, p->batch_traces);
 
@@ -1056,9 +1059,41 @@ wb_pstm_job_get_stats (WbPstmJob   *job,
   stats->seconds = job->run_seconds;
   stats->kernel_seconds = job->kernel_seconds;
   stats->setup_seconds = job->setup_seconds;
+  stats->tune_seconds = job->tune_seconds;
+  stats->load_seconds = job->load_seconds;
+  stats->store_seconds = job->store_seconds;
+  stats->teardown_seconds = job->teardown_seconds;
   stats->tiles_computed = job->tiles_computed;
   stats->tiles_resumed = job->tiles_resumed;
   g_mutex_unlock (&job->lock);
+}
+
+double
+wb_pstm_flops_per_contribution (const WbPstmParams *p)
+{
+  /* Two legs th2 + s2 / v^2 (fma, 2 each), two square roots, their sum,
+   * (t - t_first) / dt (2). */
+  double flops = 4 + 2 + 1 + 2;
+
+  if (p->antialias)
+    /* Reciprocals of both legs (2), the time dip gx, gy (8), its length
+     * (3 + sqrt 1), times the spacing (1), u + pad and u -+ L (3), three
+     * interpolations (3 x 6), 2 A(u) - A(u-L) - A(u+L) (3), / L^2 (2),
+     * the product with the weight (1). */
+    flops += 2 + 8 + 4 + 1 + 3 + 18 + 3 + 2 + 1;
+  else
+    /* Linear interpolation: the rounding (2), the fraction (1),
+     * s0 + f (s1 - s0) (1 + 2). */
+    flops += 6;
+  if (p->obliquity || p->spreading)
+    flops += 1;                       /* 1 / t */
+  if (p->obliquity)
+    flops += 2;                       /* t0 / t, into the weight */
+  if (p->spreading)
+    flops += 2;                       /* 1 / (v t), into the weight */
+  flops += 2;                         /* acc += w * sample */
+  flops += 16 * (1 - (1 - p->taper) * (1 - p->taper));
+  return flops;
 }
 
 /* Sends a progress event; the caller holds the lock, which also makes the
@@ -1098,6 +1133,36 @@ emit (WbPstmJob       *job,
 
 /* --- workers ---------------------------------------------------------- */
 
+/* Host and device copies of a set of pre-filtered traces: a batch when
+ * streaming, every trace of the input when they are resident. */
+typedef struct
+{
+  float        *traces;       /* cap * ns, derivative-filtered */
+  float        *integ;        /* cap * nsa, double-integrated (antialias) */
+  float        *geom;         /* cap * 4 */
+  float        *first;        /* cap */
+  cl_mem        d_traces, d_integ, d_geom, d_first;
+} TraceSet;
+
+/* A tile whose kernels are all enqueued and whose read-back is under way:
+ * it is stored into the job's image while the device runs the next tile. */
+typedef struct
+{
+  gboolean      active;
+  guint         tile;
+  guint         slot;
+  gsize         done;          /* traces summed */
+  cl_event      read_event;
+} PendingTile;
+
+/* A kernel variant built for this worker. */
+typedef struct
+{
+  char          name[48];     /* "variant:kpw" */
+  cl_program    program;
+  cl_kernel     kernel;
+} Built;
+
 typedef struct
 {
   WbPstmJob    *job;
@@ -1107,54 +1172,247 @@ typedef struct
 
   /* OpenCL */
   WbClContext  *cl;
-  cl_program    program;
-  cl_kernel     kernel;
-  cl_mem        d_image, d_fold, d_columns, d_otab, d_geom, d_first, d_traces, d_integ;
+  GArray       *built;        /* Built */
+  cl_kernel     kernel;       /* the chosen variant's */
+  WbTuneChoice  choice;       /* variant, work-group size, samples per work-item */
+  gboolean      contig, native;
+  guint         kpw;
+  gboolean      tuned;        /* the choice is final for this run */
+  cl_mem        d_image, d_fold, d_columns, d_otab, d_tidx;
 
-  gsize         local[2];     /* work-group: along time, one column */
+  gsize         local[2];     /* work-group: along time, one column; 0: the driver's */
   guint         batch;        /* adaptive batch size reached so far */
 
-  /* Host batch */
-  guint         batch_cap;
+  /* Traces: resident (every trace uploaded once, set[0] holds them all)
+   * or streamed in batches through set[0] and set[1] alternately, so that
+   * the host reads and filters one while the device sums the other. */
+  gboolean      resident;
+  gboolean      resident_loaded;
+  guint         batch_cap;    /* traces per set */
+  TraceSet      set[2];
   float        *raw;          /* one trace */
-  float        *traces;       /* batch_cap * ns, derivative-filtered */
-  float        *integ;        /* batch_cap * ns, double-integrated (antialias) */
-  float        *geom;         /* batch_cap * 4 */
-  float        *first;        /* batch_cap */
-  double       *work;         /* ns doubles for the integration */
+  double       *work;         /* nsa doubles for the integration */
+  guint32      *identity;     /* 0, 1, 2...: the streamed sets' slots */
 
-  /* Tile results */
-  float        *columns;      /* max columns * 2 */
-  float        *tile_image;   /* max columns * nt */
-  guint32      *tile_fold;
+  /* Tiles: two host slots, so that tile i is stored while tile i+1 runs. */
+  float        *columns[2];   /* max columns * 2 */
+  GArray       *tile_list[2]; /* trace indices uploaded for the tile (resident) */
+  cl_mem        pinned_image[2], pinned_fold[2];
+  float        *host_image[2];   /* mapped, or plain memory for the reference */
+  guint32      *host_fold[2];
+  PendingTile   pending;
   double       *acc;          /* reference: running sums in double */
 } Worker;
 
 static void
+trace_set_clear (TraceSet *s)
+{
+  WB_CL_RELEASE (s->d_traces, clReleaseMemObject);
+  WB_CL_RELEASE (s->d_integ, clReleaseMemObject);
+  WB_CL_RELEASE (s->d_geom, clReleaseMemObject);
+  WB_CL_RELEASE (s->d_first, clReleaseMemObject);
+  g_clear_pointer (&s->traces, g_free);
+  g_clear_pointer (&s->integ, g_free);
+  g_clear_pointer (&s->geom, g_free);
+  g_clear_pointer (&s->first, g_free);
+}
+
+static void
 worker_clear (Worker *w)
 {
+  if (w->pending.active)
+    {
+      clWaitForEvents (1, &w->pending.read_event);
+      WB_CL_RELEASE (w->pending.read_event, clReleaseEvent);
+      w->pending.active = FALSE;
+    }
+  if (w->cl != NULL)
+    clFinish (w->cl->queue);
+  for (guint s = 0; s < 2; s++)
+    {
+      trace_set_clear (&w->set[s]);
+      if (w->pinned_image[s] != NULL && w->host_image[s] != NULL)
+        clEnqueueUnmapMemObject (w->cl->queue, w->pinned_image[s], w->host_image[s], 0, NULL, NULL);
+      else
+        g_free (w->host_image[s]);
+      if (w->pinned_fold[s] != NULL && w->host_fold[s] != NULL)
+        clEnqueueUnmapMemObject (w->cl->queue, w->pinned_fold[s], w->host_fold[s], 0, NULL, NULL);
+      else
+        g_free (w->host_fold[s]);
+      w->host_image[s] = NULL;
+      w->host_fold[s] = NULL;
+      g_free (w->columns[s]);
+      w->columns[s] = NULL;
+      g_clear_pointer (&w->tile_list[s], g_array_unref);
+    }
+  if (w->cl != NULL)
+    clFinish (w->cl->queue);
+  for (guint s = 0; s < 2; s++)
+    {
+      WB_CL_RELEASE (w->pinned_image[s], clReleaseMemObject);
+      WB_CL_RELEASE (w->pinned_fold[s], clReleaseMemObject);
+    }
   WB_CL_RELEASE (w->d_image, clReleaseMemObject);
   WB_CL_RELEASE (w->d_fold, clReleaseMemObject);
   WB_CL_RELEASE (w->d_columns, clReleaseMemObject);
   WB_CL_RELEASE (w->d_otab, clReleaseMemObject);
-  WB_CL_RELEASE (w->d_geom, clReleaseMemObject);
-  WB_CL_RELEASE (w->d_first, clReleaseMemObject);
-  WB_CL_RELEASE (w->d_traces, clReleaseMemObject);
-  WB_CL_RELEASE (w->d_integ, clReleaseMemObject);
-  WB_CL_RELEASE (w->kernel, clReleaseKernel);
-  WB_CL_RELEASE (w->program, clReleaseProgram);
+  WB_CL_RELEASE (w->d_tidx, clReleaseMemObject);
+  for (guint i = 0; w->built && i < w->built->len; i++)
+    {
+      Built *b = &g_array_index (w->built, Built, i);
+      WB_CL_RELEASE (b->kernel, clReleaseKernel);
+      WB_CL_RELEASE (b->program, clReleaseProgram);
+    }
+  g_clear_pointer (&w->built, g_array_unref);
+  w->kernel = NULL;
   g_clear_pointer (&w->cl, wb_cl_context_unref);
   g_clear_pointer (&w->cursor.reader, wb_segy_reader_free);
   g_free (w->raw);
-  g_free (w->traces);
-  g_free (w->integ);
-  g_free (w->geom);
-  g_free (w->first);
   g_free (w->work);
-  g_free (w->columns);
-  g_free (w->tile_image);
-  g_free (w->tile_fold);
+  g_free (w->identity);
   g_free (w->acc);
+}
+
+/* Variants of the kernel (see kernels/pstm.cl): the layout of the samples
+ * a work-item owns and the square-root flavour. */
+static gboolean
+variant_flags (const char *variant, gboolean *contig, gboolean *native)
+{
+  static const struct { const char *name; gboolean contig, native; } table[] = {
+    { "strided", FALSE, FALSE },
+    { "contig", TRUE, FALSE },
+    { "strided-native", FALSE, TRUE },
+    { "contig-native", TRUE, TRUE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (table); i++)
+    if (g_str_equal (variant, table[i].name))
+      {
+        *contig = table[i].contig;
+        *native = table[i].native;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* Builds (once per worker) and selects the kernel for @choice. */
+static gboolean
+worker_use_choice (Worker *w, const WbTuneChoice *choice, GError **error)
+{
+  WbPstmJob *job = w->job;
+  const WbPstmParams *p = &job->params;
+  guint ns = job->input->geom->n_samples;
+  gboolean contig, native;
+  guint kpw = choice->param;
+  char name[48];
+
+  if (!variant_flags (choice->variant, &contig, &native))
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "pstm: unknown kernel variant '%s' (strided, contig, strided-native, contig-native)",
+                   choice->variant);
+      return FALSE;
+    }
+  /* More private arrays than 32 samples' worth overflow PoCL's work-item
+   * stacks. */
+  if (kpw < 1 || kpw > 32)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "pstm: %u samples per work-item; expected 1 to 32", kpw);
+      return FALSE;
+    }
+  g_snprintf (name, sizeof name, "%s:%u", choice->variant, kpw);
+  w->kernel = NULL;
+  for (guint i = 0; i < w->built->len; i++)
+    if (g_str_equal (g_array_index (w->built, Built, i).name, name))
+      w->kernel = g_array_index (w->built, Built, i).kernel;
+  if (w->kernel == NULL)
+    {
+      g_autofree char *defines = g_strdup_printf ("#define NT %u\n#define NS %u\n"
+                                                  "#define OBLIQUITY %d\n"
+                                                  "#define SPREADING %d\n"
+                                                  "#define ANTIALIAS %d\n"
+                                                  "#define AAPAD %u\n"
+                                                  "#define KPW %u\n"
+                                                  "#define CONTIG %d\n"
+                                                  "#define NATIVE %d\n",
+                                                  p->nt, ns, p->obliquity ? 1 : 0,
+                                                  p->spreading ? 1 : 0,
+                                                  p->antialias ? 1 : 0, job->aa_pad,
+                                                  kpw, contig ? 1 : 0, native ? 1 : 0);
+      Built b = { { 0 }, NULL, NULL };
+
+      g_strlcpy (b.name, name, sizeof b.name);
+      b.program = wb_cl_build_program (w->cl, "pstm.cl", defines, NULL, error);
+      if (b.program == NULL)
+        return FALSE;
+      b.kernel = wb_cl_create_kernel (b.program, "pstm_migrate", error);
+      if (b.kernel == NULL)
+        {
+          clReleaseProgram (b.program);
+          return FALSE;
+        }
+      g_array_append_val (w->built, b);
+      w->kernel = b.kernel;
+    }
+  w->choice = *choice;
+  w->contig = contig;
+  w->native = native;
+  w->kpw = kpw;
+  w->local[0] = choice->local[0];
+  w->local[1] = 1;
+  return TRUE;
+}
+
+/* Launch configurations to choose from, the default first.  GPUs: the
+ * strided layout (coalesced trace reads) with work-groups of 32 to 256 and
+ * 4 to 16 samples per work-item, and the native square roots.  CPUs: the
+ * contiguous layout, whose loop over samples the compiler vectorises. */
+static GArray *
+pstm_candidates (const WbDevice *device)
+{
+  GArray *c = g_array_new (FALSE, TRUE, sizeof (WbTuneChoice));
+  WbTuneChoice ch;
+
+#define ADD(v, l, k) G_STMT_START { memset (&ch, 0, sizeof ch); \
+    g_strlcpy (ch.variant, v, sizeof ch.variant); ch.local[0] = (l); \
+    ch.local[1] = (l) ? 1 : 0; ch.local[2] = (l) ? 1 : 0; ch.param = (k); \
+    g_array_append_val (c, ch); } G_STMT_END
+  if (device->kind == WB_DEVICE_KIND_CPU)
+    {
+      ADD ("contig", 0, 16);
+      ADD ("contig", 0, 8);
+      ADD ("contig", 0, 32);
+      ADD ("contig", 4, 16);
+      ADD ("contig", 16, 16);
+      ADD ("strided", 64, 4);
+    }
+  else
+    {
+      ADD ("strided", 64, 4);
+      ADD ("strided", 128, 4);
+      ADD ("strided", 256, 4);
+      ADD ("strided", 32, 8);
+      ADD ("strided", 64, 8);
+      ADD ("strided", 128, 8);
+      ADD ("strided", 32, 16);
+      ADD ("strided", 64, 16);
+      ADD ("strided-native", 64, 4);
+      ADD ("strided-native", 64, 8);
+      ADD ("strided-native", 128, 8);
+      ADD ("contig", 64, 4);
+    }
+#undef ADD
+  return c;
+}
+
+static char *
+pstm_tune_key (const WbPstmJob *job)
+{
+  const WbPstmParams *p = &job->params;
+
+  return g_strdup_printf ("pstm:nt%u:ns%u:o%ds%da%d", p->nt, job->input->geom->n_samples,
+                          p->obliquity ? 1 : 0, p->spreading ? 1 : 0, p->antialias ? 1 : 0);
 }
 
 static gboolean
@@ -1162,81 +1420,134 @@ worker_setup (Worker *w, GError **error)
 {
   WbPstmJob *job = w->job;
   const WbPstmParams *p = &job->params;
-  guint ns = job->input->geom->n_samples;
+  const WbSegyGeometry *g = job->input->geom;
+  guint ns = g->n_samples, nsa = ns + 2 * job->aa_pad;
   gsize max_columns = (gsize) job->tile_nx * job->tile_ny;
-  gsize cap = job->batch_max;
+  guint nsets;
 
   w->cursor.input = job->input;
   w->reference = wb_device_is_reference (w->device);
-  w->batch_cap = cap;
+  /* Every trace on the device at once when they fit where one batch would
+   * go: uploaded once for the whole run instead of once per tile. */
+  w->resident = !w->reference && g->n_traces <= job->batch_mem;
+  if (w->resident)
+    {
+      w->batch_cap = (guint) MAX (g->n_traces, 1);
+      nsets = 1;
+    }
+  else if (w->reference)
+    {
+      w->batch_cap = job->batch_max;
+      nsets = 1;
+    }
+  else
+    {
+      /* Two sets within the memory of one batch. */
+      w->batch_cap = MAX (1, job->batch_mem / 2);
+      nsets = 2;
+    }
   w->raw = g_new (float, ns);
-  w->traces = g_new (float, cap * ns);
-  if (p->antialias)
-    w->integ = g_new (float, cap * (ns + 2 * job->aa_pad));
-  w->geom = g_new (float, cap * 4);
-  w->first = g_new (float, cap);
-  w->work = g_new (double, ns + 2 * job->aa_pad);
-  w->columns = g_new (float, max_columns * 2);
-  w->tile_image = g_new (float, max_columns * p->nt);
-  w->tile_fold = g_new (guint32, max_columns * p->nt);
+  w->work = g_new (double, nsa);
+  for (guint s = 0; s < nsets; s++)
+    {
+      TraceSet *set = &w->set[s];
+      set->traces = g_new (float, (gsize) w->batch_cap * ns);
+      if (p->antialias)
+        set->integ = g_new (float, (gsize) w->batch_cap * nsa);
+      set->geom = g_new (float, (gsize) w->batch_cap * 4);
+      set->first = g_new (float, w->batch_cap);
+    }
+  for (guint s = 0; s < 2; s++)
+    w->columns[s] = g_new (float, max_columns * 2);
   if (w->reference)
     {
+      w->host_image[0] = g_new (float, max_columns * p->nt);
+      w->host_fold[0] = g_new (guint32, max_columns * p->nt);
       w->acc = g_new (double, max_columns * p->nt);
       return TRUE;
     }
 
   {
-    g_autofree char *defines = g_strdup_printf ("#define NT %u\n#define NS %u\n"
-                                                "#define OBLIQUITY %d\n"
-                                                "#define SPREADING %d\n"
-                                                "#define ANTIALIAS %d\n"
-                                                "#define AAPAD %u\n"
-                                                "#define KPW %d\n",
-                                                p->nt, ns, p->obliquity ? 1 : 0,
-                                                p->spreading ? 1 : 0,
-                                                p->antialias ? 1 : 0, job->aa_pad,
-                                                WB_PSTM_KPW);
     gsize tile_bytes = max_columns * p->nt * sizeof (float);
+    gsize max_list = 1;
+    g_autoptr(GArray) candidates = pstm_candidates (w->device);
+    g_autofree char *key = pstm_tune_key (job);
+    WbTuneResult result;
 
-    /* Work-groups along a column's times share its trace reads; 64
-     * work-items, or the power of two covering a short column. */
-    w->local[0] = 1;
-    while (w->local[0] < 64 && w->local[0] < (p->nt + WB_PSTM_KPW - 1) / WB_PSTM_KPW)
-      w->local[0] *= 2;
-    w->local[1] = 1;
+    for (guint i = 0; i < job->n_tiles; i++)
+      max_list = MAX (max_list, job->tiles[i].n_traces);
 
     w->cl = wb_cl_context_new (w->device, error);
     if (w->cl == NULL)
       return FALSE;
     if (job->kernel_dir != NULL)
       wb_cl_context_set_kernel_dir (w->cl, job->kernel_dir);
-    w->program = wb_cl_build_program (w->cl, "pstm.cl", defines, NULL, error);
-    if (w->program == NULL)
+    w->built = g_array_new (FALSE, TRUE, sizeof (Built));
+    /* The pinned or cached choice, or the default; measuring, if any, is
+     * done on the first tile large enough to time (worker_tune). */
+    if (!wb_tune_choose (w->device, key, (const WbTuneChoice *) candidates->data, 1, FALSE,
+                         NULL, NULL, &result, error))
       return FALSE;
-    w->kernel = wb_cl_create_kernel (w->program, "pstm_migrate", error);
-    if (w->kernel == NULL)
+    w->tuned = g_str_equal (result.source, "pinned");
+    wb_tune_result_clear (&result);
+    if (!worker_use_choice (w, &result.choice, error))
       return FALSE;
+
     if (!(w->d_image = wb_cl_buffer_new (w->cl, CL_MEM_READ_WRITE, tile_bytes, NULL, "tile image", error))
         || !(w->d_fold = wb_cl_buffer_new (w->cl, CL_MEM_READ_WRITE, tile_bytes, NULL, "tile fold", error))
         || !(w->d_columns = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, max_columns * 2 * sizeof (float), NULL, "column coordinates", error))
         || !(w->d_otab = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, 4 * sizeof (float) * p->nt, job->otab, "output times", error))
-        || !(w->d_geom = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, cap * 4 * sizeof (float), NULL, "trace geometry", error))
-        || !(w->d_first = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, cap * sizeof (float), NULL, "trace delays", error))
-        || !(w->d_traces = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, cap * ns * sizeof (float), NULL, "trace batch", error))
-        || !(w->d_integ = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, p->antialias ? cap * (ns + 2 * job->aa_pad) * sizeof (float) : sizeof (float), NULL, "integrated trace batch", error)))
+        || !(w->d_tidx = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, sizeof (guint32) * (w->resident ? max_list : w->batch_cap), NULL, "trace list", error)))
       return FALSE;
+    for (guint s = 0; s < nsets; s++)
+      {
+        TraceSet *set = &w->set[s];
+        if (!(set->d_geom = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, (gsize) w->batch_cap * 4 * sizeof (float), NULL, "trace geometry", error))
+            || !(set->d_first = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, (gsize) w->batch_cap * sizeof (float), NULL, "trace delays", error))
+            || !(set->d_traces = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, (gsize) w->batch_cap * ns * sizeof (float), NULL, "traces", error))
+            || !(set->d_integ = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, p->antialias ? (gsize) w->batch_cap * nsa * sizeof (float) : sizeof (float), NULL, "integrated traces", error)))
+          return FALSE;
+      }
+    if (!w->resident)
+      {
+        w->identity = g_new (guint32, w->batch_cap);
+        for (guint i = 0; i < w->batch_cap; i++)
+          w->identity[i] = i;
+        if (!wb_cl_write (w->cl, w->d_tidx, 0, sizeof (guint32) * w->batch_cap, w->identity, error))
+          return FALSE;
+      }
+    /* Read-back targets in pinned memory (fast, asynchronous copies). */
+    for (guint s = 0; s < 2; s++)
+      {
+        cl_int status;
+
+        w->pinned_image[s] = wb_cl_buffer_new (w->cl, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, tile_bytes, NULL, "tile image (host)", error);
+        w->pinned_fold[s] = w->pinned_image[s] ? wb_cl_buffer_new (w->cl, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, tile_bytes, NULL, "tile fold (host)", error) : NULL;
+        if (w->pinned_fold[s] == NULL)
+          return FALSE;
+        w->host_image[s] = clEnqueueMapBuffer (w->cl->queue, w->pinned_image[s], CL_TRUE, CL_MAP_READ | CL_MAP_WRITE,
+                                               0, tile_bytes, 0, NULL, NULL, &status);
+        if (!wb_cl_check (status, "clEnqueueMapBuffer", error))
+          return FALSE;
+        w->host_fold[s] = clEnqueueMapBuffer (w->cl->queue, w->pinned_fold[s], CL_TRUE, CL_MAP_READ | CL_MAP_WRITE,
+                                              0, tile_bytes, 0, NULL, NULL, &status);
+        if (!wb_cl_check (status, "clEnqueueMapBuffer", error))
+          return FALSE;
+      }
   }
   return TRUE;
 }
 
-/* Reads and pre-filters traces @indices[0..n): minus the full time
- * derivative (central difference, zero beyond the ends) and, for
- * anti-aliasing, its causal then anti-causal running sums
- * (Lumley-Claerbout), in double.  The sign is Schneider's: summing over a
- * 2D aperture integrates a reflection once (the operator touches the data
- * curve from later times), -d/dt undoes that with the polarity kept. */
+/* Reads and pre-filters traces @indices[0..n) into @set from slot
+ * @offset on: minus the full time derivative (central difference, zero
+ * beyond the ends) and, for anti-aliasing, its causal then anti-causal
+ * running sums (Lumley-Claerbout), in double.  The sign is Schneider's:
+ * summing over a 2D aperture integrates a reflection once (the operator
+ * touches the data curve from later times), -d/dt undoes that with the
+ * polarity kept. */
 static gboolean
-worker_load_batch (Worker *w, const guint32 *indices, guint n, GError **error)
+worker_load_batch (Worker *w, TraceSet *set, gsize offset, const guint32 *indices, guint n,
+                   GError **error)
 {
   WbPstmJob *job = w->job;
   const WbSegyGeometry *g = job->input->geom;
@@ -1246,17 +1557,18 @@ worker_load_batch (Worker *w, const guint32 *indices, guint n, GError **error)
 
   for (guint b = 0; b < n; b++)
     {
-      gsize t = indices[b];
-      float *out = w->traces + (gsize) b * ns;
+      gsize t = indices ? indices[b] : offset + b;
+      gsize slot = offset + b;
+      float *out = set->traces + slot * ns;
       float *x = w->raw;
 
       if (!cursor_read (&w->cursor, t, x, error))
         return FALSE;
-      w->geom[4 * b + 0] = g->sx[t];
-      w->geom[4 * b + 1] = g->sy[t];
-      w->geom[4 * b + 2] = g->rx[t];
-      w->geom[4 * b + 3] = g->ry[t];
-      w->first[b] = g->delay[t];
+      set->geom[4 * slot + 0] = g->sx[t];
+      set->geom[4 * slot + 1] = g->sy[t];
+      set->geom[4 * slot + 2] = g->rx[t];
+      set->geom[4 * slot + 3] = g->ry[t];
+      set->first[slot] = g->delay[t];
 
       if (p->derivative)
         for (guint i = 0; i < ns; i++)
@@ -1272,7 +1584,7 @@ worker_load_batch (Worker *w, const guint32 *indices, guint n, GError **error)
         {
           guint pad = job->aa_pad, nsa = ns + 2 * pad;
           double c = 0, a = 0, mean = 0;
-          float *integ = w->integ + (gsize) b * nsa;
+          float *integ = set->integ + slot * nsa;
 
           /* Over the zero-padded trace, so that the kernel's reads near
            * the ends see exactly the sums of the zero-padded trace. */
@@ -1294,6 +1606,52 @@ worker_load_batch (Worker *w, const guint32 *indices, guint n, GError **error)
             integ[i] = w->work[i] - mean;
         }
     }
+  return TRUE;
+}
+
+/* Enqueues the upload of slots [@offset, @offset + @n) of @set (not
+ * blocking: the host memory stays untouched until the device has read
+ * it, which the in-order queue guarantees before any later launch). */
+static gboolean
+worker_upload_set (Worker *w, TraceSet *set, gsize offset, gsize n, GError **error)
+{
+  WbPstmJob *job = w->job;
+  guint ns = job->input->geom->n_samples, nsa = ns + 2 * job->aa_pad;
+  cl_command_queue q = w->cl->queue;
+
+  return wb_cl_check (clEnqueueWriteBuffer (q, set->d_geom, CL_FALSE, offset * 16, n * 16,
+                                            set->geom + 4 * offset, 0, NULL, NULL), "upload trace geometry", error)
+         && wb_cl_check (clEnqueueWriteBuffer (q, set->d_first, CL_FALSE, offset * 4, n * 4,
+                                               set->first + offset, 0, NULL, NULL), "upload trace delays", error)
+         && wb_cl_check (clEnqueueWriteBuffer (q, set->d_traces, CL_FALSE, offset * ns * 4, n * ns * 4,
+                                               set->traces + offset * ns, 0, NULL, NULL), "upload traces", error)
+         && (!job->params.antialias
+             || wb_cl_check (clEnqueueWriteBuffer (q, set->d_integ, CL_FALSE, offset * nsa * 4, n * nsa * 4,
+                                                   set->integ + offset * nsa, 0, NULL, NULL),
+                             "upload integrated traces", error));
+}
+
+/* Resident traces: every trace read, filtered and uploaded once, in
+ * chunks, the upload of one overlapping the filtering of the next. */
+static gboolean
+worker_load_resident (Worker *w, GError **error)
+{
+  WbPstmJob *job = w->job;
+  gsize n = job->input->geom->n_traces;
+  double start = now_s ();
+
+  for (gsize b = 0; b < n; b += 2048)
+    {
+      guint m = (guint) MIN (2048, n - b);
+      if (!worker_load_batch (w, &w->set[0], b, NULL, m, error)
+          || !worker_upload_set (w, &w->set[0], b, m, error))
+        return FALSE;
+      clFlush (w->cl->queue);
+    }
+  w->resident_loaded = TRUE;
+  g_mutex_lock (&job->lock);
+  job->load_seconds += now_s () - start;
+  g_mutex_unlock (&job->lock);
   return TRUE;
 }
 
@@ -1323,12 +1681,12 @@ reference_columns (gsize begin, gsize end, gpointer data)
 
   for (gsize c = begin; c < end; c++)
     {
-      float x = w->columns[2 * c], y = w->columns[2 * c + 1];
+      float x = w->columns[0][2 * c], y = w->columns[0][2 * c + 1];
 
       for (guint j = 0; j < rb->ntr; j++)
         {
-          const float *g = w->geom + 4 * j;
-          const float *trace = w->traces + (gsize) j * ns;
+          const float *g = w->set[0].geom + 4 * j;
+          const float *trace = w->set[0].traces + (gsize) j * ns;
           float mdx = 0.5f * (g[0] + g[2]) - x;
           float mdy = 0.5f * (g[1] + g[3]) - y;
           float d2 = mdx * mdx + mdy * mdy;
@@ -1350,10 +1708,10 @@ reference_columns (gsize begin, gsize end, gpointer data)
               ts = sqrtf (th2 + s2 * inv_v2);
               tr = sqrtf (th2 + q2 * inv_v2);
               t = ts + tr;
-              u = (t - w->first[j]) * inv_dt;
+              u = (t - w->set[0].first[j]) * inv_dt;
               if (!(u >= 0 && u <= (float) (ns - 1)))
                 continue;
-              w->tile_fold[out]++;
+              w->host_fold[0][out]++;
 
               if (d > inner)
                 weight = 0.5 * (1 + cos (G_PI * (d - inner) / ((double) radius - inner)));
@@ -1390,41 +1748,35 @@ reference_columns (gsize begin, gsize end, gpointer data)
     }
 }
 
-/* OpenCL: uploads the host batch (blocking writes, which in the in-order
- * queue also wait for the previous launch) and enqueues the kernel without
- * waiting for it, so that the host can prepare the next batch meanwhile. */
+/* Enqueues one launch over traces tidx[j0 .. j0 + ntr) of @set, without
+ * waiting. */
 static gboolean
-worker_launch (Worker *w, guint ncol, guint ntr, cl_event *event, GError **error)
+worker_launch (Worker *w, cl_kernel kernel, TraceSet *set, guint ncol, guint j0, guint ntr,
+               cl_event *event, GError **error)
 {
   WbPstmJob *job = w->job;
   const WbPstmParams *p = &job->params;
-  guint ns = job->input->geom->n_samples;
-  gsize cells[2] = { (p->nt + WB_PSTM_KPW - 1) / WB_PSTM_KPW, ncol };
-  cl_int ncol_i = ncol, ntr_i = ntr;
+  gsize cells[2] = { (p->nt + w->kpw - 1) / w->kpw, ncol };
+  cl_int ncol_i = ncol, j0_i = j0, ntr_i = ntr;
   float inv_dt = (float) (1.0 / job->input->geom->dt);
   float aa_scale = (float) (p->aa_dx / job->input->geom->dt);
 
-  if (!wb_cl_write (w->cl, w->d_geom, 0, 4 * sizeof (float) * ntr, w->geom, error)
-      || !wb_cl_write (w->cl, w->d_first, 0, sizeof (float) * ntr, w->first, error)
-      || !wb_cl_write (w->cl, w->d_traces, 0, sizeof (float) * ntr * ns, w->traces, error)
-      || (p->antialias
-          && !wb_cl_write (w->cl, w->d_integ, 0, sizeof (float) * ntr * (ns + 2 * job->aa_pad),
-                           w->integ, error)))
+  if (!wb_cl_set_arg (kernel, 0, sizeof (cl_mem), &w->d_image, error)
+      || !wb_cl_set_arg (kernel, 1, sizeof (cl_mem), &w->d_fold, error)
+      || !wb_cl_set_arg (kernel, 2, sizeof (cl_mem), &w->d_columns, error)
+      || !wb_cl_set_arg (kernel, 3, sizeof (cl_int), &ncol_i, error)
+      || !wb_cl_set_arg (kernel, 4, sizeof (cl_mem), &w->d_otab, error)
+      || !wb_cl_set_arg (kernel, 5, sizeof (cl_mem), &set->d_geom, error)
+      || !wb_cl_set_arg (kernel, 6, sizeof (cl_mem), &set->d_first, error)
+      || !wb_cl_set_arg (kernel, 7, sizeof (cl_mem), &set->d_traces, error)
+      || !wb_cl_set_arg (kernel, 8, sizeof (cl_mem), &set->d_integ, error)
+      || !wb_cl_set_arg (kernel, 9, sizeof (cl_mem), &w->d_tidx, error)
+      || !wb_cl_set_arg (kernel, 10, sizeof (cl_int), &j0_i, error)
+      || !wb_cl_set_arg (kernel, 11, sizeof (cl_int), &ntr_i, error)
+      || !wb_cl_set_arg (kernel, 12, sizeof (float), &inv_dt, error)
+      || !wb_cl_set_arg (kernel, 13, sizeof (float), &aa_scale, error))
     return FALSE;
-  if (!wb_cl_set_arg (w->kernel, 0, sizeof (cl_mem), &w->d_image, error)
-      || !wb_cl_set_arg (w->kernel, 1, sizeof (cl_mem), &w->d_fold, error)
-      || !wb_cl_set_arg (w->kernel, 2, sizeof (cl_mem), &w->d_columns, error)
-      || !wb_cl_set_arg (w->kernel, 3, sizeof (cl_int), &ncol_i, error)
-      || !wb_cl_set_arg (w->kernel, 4, sizeof (cl_mem), &w->d_otab, error)
-      || !wb_cl_set_arg (w->kernel, 5, sizeof (cl_mem), &w->d_geom, error)
-      || !wb_cl_set_arg (w->kernel, 6, sizeof (cl_mem), &w->d_first, error)
-      || !wb_cl_set_arg (w->kernel, 7, sizeof (cl_mem), &w->d_traces, error)
-      || !wb_cl_set_arg (w->kernel, 8, sizeof (cl_mem), &w->d_integ, error)
-      || !wb_cl_set_arg (w->kernel, 9, sizeof (cl_int), &ntr_i, error)
-      || !wb_cl_set_arg (w->kernel, 10, sizeof (float), &inv_dt, error)
-      || !wb_cl_set_arg (w->kernel, 11, sizeof (float), &aa_scale, error))
-    return FALSE;
-  if (!wb_cl_enqueue (w->cl, w->kernel, 2, cells, w->local, NULL, event, error))
+  if (!wb_cl_enqueue (w->cl, kernel, 2, cells, w->local[0] > 0 ? w->local : NULL, NULL, event, error))
     return FALSE;
   if (!wb_cl_check (clFlush (w->cl->queue), "clFlush", error))
     {
@@ -1466,6 +1818,81 @@ worker_run_reference (Worker *w, guint ncol, guint ntr, double *seconds)
   job->kernel_seconds += *seconds;
   g_mutex_unlock (&job->lock);
 }
+
+/* --- tuning: on the first tile with enough work to time ------------------ */
+
+typedef struct
+{
+  Worker  *w;
+  guint    ncol;
+  guint    ntr;
+  TraceSet *set;
+} TuneTrial;
+
+static gboolean
+tune_measure (const WbTuneChoice *choice, double *seconds, gpointer data, GError **error)
+{
+  TuneTrial *tt = data;
+  Worker *w = tt->w;
+  double times[3];
+
+  if (!worker_use_choice (w, choice, error))
+    return FALSE;
+  for (guint r = 0; r < 4; r++)
+    {
+      cl_event event = NULL;
+      if (!worker_launch (w, w->kernel, tt->set, tt->ncol, 0, tt->ntr, &event, error))
+        return FALSE;
+      if (!wb_cl_check (clWaitForEvents (1, &event), "clWaitForEvents", error))
+        {
+          clReleaseEvent (event);
+          return FALSE;
+        }
+      if (r > 0)               /* the first one warms up */
+        times[r - 1] = wb_cl_event_seconds (event);
+      clReleaseEvent (event);
+    }
+  /* Per trace and column, so that trials of different sizes compare. */
+  *seconds = wb_tune_median (times, 3);
+  return TRUE;
+}
+
+/* Chooses the launch configuration (cache, or measured now) on the tile
+ * whose columns, zeroed sums and trace list are on the device; the trial
+ * launches sum into the tile, which is zeroed again afterwards. */
+static gboolean
+worker_tune (Worker *w, guint ncol, gsize ntraces, gsize tile_samples, GError **error)
+{
+  WbPstmJob *job = w->job;
+  g_autoptr(GArray) candidates = pstm_candidates (w->device);
+  g_autofree char *key = pstm_tune_key (job);
+  TuneTrial tt = { w, ncol, 0, &w->set[0] };
+  WbTuneResult result;
+  double start = now_s (), probe = 0;
+  gboolean ok;
+
+  w->tuned = TRUE;
+  /* Size the trial to ~20 ms of the default on this device. */
+  tt.ntr = (guint) MIN (ntraces, 32);
+  if (!tune_measure (&g_array_index (candidates, WbTuneChoice, 0), &probe, &tt, error))
+    return FALSE;
+  tt.ntr = (guint) CLAMP (tt.ntr * 0.02 / MAX (probe, 1e-6), tt.ntr, MIN (ntraces, 4096));
+  ok = wb_tune_choose (w->device, key, (const WbTuneChoice *) candidates->data, candidates->len,
+                       FALSE, tune_measure, &tt, &result, error)
+       && worker_use_choice (w, &result.choice, error)
+       && wb_cl_fill_float (w->cl, w->d_image, 0.0f, tile_samples, error)
+       && wb_cl_fill_float (w->cl, w->d_fold, 0.0f, tile_samples, error)
+       && wb_cl_finish (w->cl, error);
+  if (result.trials != NULL)
+    g_debug ("%s: tuned %s with %u-trace trials", w->device->id, key, tt.ntr);
+  wb_tune_result_clear (&result);
+  g_mutex_lock (&job->lock);
+  job->tune_seconds += now_s () - start;
+  g_mutex_unlock (&job->lock);
+  return ok;
+}
+
+/* --- tiles ---------------------------------------------------------------- */
 
 static gboolean
 worker_wait_if_paused (Worker *w)
@@ -1522,143 +1949,80 @@ worker_next_tile (Worker *w, guint *index)
   return found;
 }
 
+typedef struct
+{
+  WbPstmJob     *job;
+  const Tile    *tile;
+  const float   *image;      /* tile, time fastest */
+  const guint32 *fold;
+  guint64       *live;       /* per row */
+} StoreRows;
+
+/* Tile rows [begin, end) (time fastest) into the field (x fastest): a
+ * blocked transpose, 16 columns by 64 times, so that both sides stay in
+ * cache. */
+static void
+store_rows (gsize begin, gsize end, gpointer data)
+{
+  StoreRows *sr = data;
+  WbPstmJob *job = sr->job;
+  const Tile *tile = sr->tile;
+  guint nt = job->params.nt;
+
+  for (gsize b = begin; b < end; b++)
+    {
+      guint64 live = 0;
+
+      for (guint k0 = 0; k0 < nt; k0 += 64)
+        for (guint a0 = 0; a0 < tile->ni; a0 += 16)
+          {
+            guint k1 = MIN (k0 + 64, nt), a1 = MIN (a0 + 16, tile->ni);
+
+            for (guint k = k0; k < k1; k++)
+              {
+                gsize dst = wb_field_index (job->image, tile->i0, tile->j0 + b, k);
+                gsize src = (gsize) b * tile->ni * nt + k;
+
+                for (guint a = a0; a < a1; a++)
+                  {
+                    guint32 n = sr->fold[src + (gsize) a * nt];
+                    job->image->data[dst + a] = sr->image[src + (gsize) a * nt];
+                    job->fold->data[dst + a] = n;
+                    live += n;
+                  }
+              }
+          }
+      sr->live[b] = live;
+    }
+}
+
+/* Stores a finished tile into the job's image and fold and marks it done.
+ * Without the lock while copying: tiles are disjoint, and a checkpoint
+ * written meanwhile marks this tile not done, so whatever it holds of it
+ * is recomputed on resume. */
 static gboolean
-worker_do_tile (Worker *w, guint index, GError **error)
+worker_store_tile (Worker *w, guint index, const float *image, const guint32 *fold,
+                   gsize done, GError **error)
 {
   WbPstmJob *job = w->job;
   const WbPstmParams *p = &job->params;
   Tile *tile = &job->tiles[index];
-  guint ncol = tile->ni * tile->nj;
-  gsize tile_samples = (gsize) ncol * p->nt;
-  g_autoptr(GArray) list = g_array_sized_new (FALSE, FALSE, sizeof (guint32), tile->n_traces);
-  const guint32 *indices;
-  /* The first tile starts small; later ones where the last one ended. */
-  guint batch = p->batch_traces > 0 ? job->batch_max
-                : w->batch > 0 ? w->batch : MIN (64, job->batch_max);
-  gsize done = 0;
+  g_autofree guint64 *live_rows = g_new0 (guint64, tile->nj);
+  StoreRows sr = { job, tile, image, fold, live_rows };
   guint64 live = 0;
+  double start = now_s ();
 
-  double t_start = now_s (), t_gather, t_batches, t_read;
-
-  gather_tile (job, index, list);
-  g_assert (list->len == tile->n_traces);
-  indices = (const guint32 *) list->data;
-  t_gather = now_s ();
-
-  for (guint b = 0; b < tile->nj; b++)
-    for (guint a = 0; a < tile->ni; a++)
-      {
-        guint c = b * tile->ni + a;
-        w->columns[2 * c] = job->col_x[tile->i0 + a];
-        w->columns[2 * c + 1] = job->col_y[tile->j0 + b];
-      }
-  memset (w->tile_fold, 0, sizeof (guint32) * tile_samples);
-  if (w->reference)
-    memset (w->acc, 0, sizeof (double) * tile_samples);
-  else if (!wb_cl_write (w->cl, w->d_columns, 0, 2 * sizeof (float) * ncol, w->columns, error)
-           || !wb_cl_fill_float (w->cl, w->d_image, 0.0f, tile_samples, error)
-           || !wb_cl_fill_float (w->cl, w->d_fold, 0.0f, tile_samples, error))
-    return FALSE;
-
-  g_mutex_lock (&job->lock);
-  emit (job, WB_PSTM_EVENT_TILE_STARTED, index, w->device->id, 0, 0);
-  g_mutex_unlock (&job->lock);
-
-  /* The host reads and pre-filters batch i+1 while the device runs batch
-   * i; batch i+1 is uploaded once batch i is done. */
-  {
-    guint n = (guint) MIN ((gsize) batch, list->len - done);
-
-    if (n > 0 && !worker_load_batch (w, indices, n, error))
-      return FALSE;
-    while (done < list->len)
-      {
-        guint next;
-        double seconds = 0;
-        cl_event event = NULL;
-
-        worker_wait_if_paused (w);
-        if (g_cancellable_set_error_if_cancelled (job->cancellable, error))
-          return FALSE;
-        if (g_atomic_int_get (&job->stop))   /* another worker failed */
-          return TRUE;
-        if (w->reference)
-          worker_run_reference (w, ncol, n, &seconds);
-        else if (!worker_launch (w, ncol, n, &event, error))
-          return FALSE;
-
-        next = (guint) MIN ((gsize) batch, list->len - done - n);
-        if (next > 0 && !worker_load_batch (w, indices + done + n, next, error))
-          {
-            if (event != NULL)
-              {
-                clWaitForEvents (1, &event);
-                clReleaseEvent (event);
-              }
-            return FALSE;
-          }
-        if (!w->reference && !worker_wait (w, event, &seconds, error))
-          return FALSE;
-        done += n;
-
-        g_mutex_lock (&job->lock);
-        job->traces_done += n;
-        job->contributions_done += (guint64) n * tile_samples;
-        emit (job, WB_PSTM_EVENT_BATCH_DONE, index, w->device->id, done, n);
-        g_mutex_unlock (&job->lock);
-
-        /* Aim each launch at batch_seconds of device time: grow at most 4x,
-         * shrink freely.  The batch already loaded keeps its size. */
-        if (p->batch_traces == 0)
-          {
-            double scale = p->batch_seconds / MAX (seconds, 1e-4);
-            double want = CLAMP (n * MIN (scale, 4.0), 1.0, (double) job->batch_max);
-            if (n == batch || want < batch)
-              batch = w->batch = (guint) want;
-          }
-        n = next;
-      }
-  }
-
-  t_batches = now_s ();
-  if (w->reference)
-    for (gsize s = 0; s < tile_samples; s++)
-      w->tile_image[s] = (float) w->acc[s];
-  else if (!wb_cl_read (w->cl, w->d_image, 0, sizeof (float) * tile_samples, w->tile_image, error)
-           || !wb_cl_read (w->cl, w->d_fold, 0, sizeof (guint32) * tile_samples, w->tile_fold, error))
-    return FALSE;
   if (g_atomic_int_get (&job->stop))
     return TRUE;
-  t_read = now_s ();
-
-  /* Tile (time fastest) into the field (x fastest): a blocked transpose,
-   * 16 columns by 64 times, so that both sides stay in cache.  Without the
-   * lock: tiles are disjoint, and a checkpoint written meanwhile marks this
-   * tile not done, so whatever it holds of it is recomputed on resume. */
+  if ((gsize) tile->ni * tile->nj * p->nt >= (1u << 20))
+    wb_parallel_for (tile->nj, store_rows, &sr);
+  else
+    store_rows (0, tile->nj, &sr);
   for (guint b = 0; b < tile->nj; b++)
-    for (guint k0 = 0; k0 < p->nt; k0 += 64)
-      for (guint a0 = 0; a0 < tile->ni; a0 += 16)
-        {
-          guint k1 = MIN (k0 + 64, p->nt), a1 = MIN (a0 + 16, tile->ni);
+    live += live_rows[b];
 
-          for (guint k = k0; k < k1; k++)
-            {
-              gsize dst = wb_field_index (job->image, tile->i0, tile->j0 + b, k);
-              gsize src = (gsize) b * tile->ni * p->nt + k;
-
-              for (guint a = a0; a < a1; a++)
-                {
-                  guint32 n = w->tile_fold[src + (gsize) a * p->nt];
-                  job->image->data[dst + a] = w->tile_image[src + (gsize) a * p->nt];
-                  job->fold->data[dst + a] = n;
-                  live += n;
-                }
-            }
-        }
   g_mutex_lock (&job->lock);
-  g_debug ("%s: tile %u, %u traces: gather %.3f s, batches %.3f s, read back %.3f s, store %.3f s",
-           w->device->id, index, list->len, t_gather - t_start, t_batches - t_gather,
-           t_read - t_batches, now_s () - t_read);
+  job->store_seconds += now_s () - start;
   tile->state = WB_PSTM_TILE_DONE;
   job->tiles_done++;
   job->tiles_computed++;
@@ -1677,6 +2041,274 @@ worker_do_tile (Worker *w, guint index, GError **error)
       emit (job, WB_PSTM_EVENT_CHECKPOINT, index, w->device->id, done, 0);
     }
   g_mutex_unlock (&job->lock);
+  return TRUE;
+}
+
+/* Waits for the read-back of the pending tile, if any, and stores it. */
+static gboolean
+worker_finish_pending (Worker *w, GError **error)
+{
+  PendingTile *pt = &w->pending;
+  gboolean ok;
+
+  if (!pt->active)
+    return TRUE;
+  pt->active = FALSE;
+  ok = wb_cl_check (clWaitForEvents (1, &pt->read_event), "read back tile", error);
+  WB_CL_RELEASE (pt->read_event, clReleaseEvent);
+  if (!ok)
+    return FALSE;
+  return worker_store_tile (w, pt->tile, w->host_image[pt->slot], w->host_fold[pt->slot],
+                            pt->done, error);
+}
+
+typedef struct
+{
+  cl_event event;
+  guint    n;
+} InFlight;
+
+/* The reference backend: load, sum, store, one batch after the other. */
+static gboolean
+worker_do_tile_reference (Worker *w, guint index, const guint32 *indices, gsize len,
+                          GError **error)
+{
+  WbPstmJob *job = w->job;
+  const WbPstmParams *p = &job->params;
+  Tile *tile = &job->tiles[index];
+  guint ncol = tile->ni * tile->nj;
+  gsize tile_samples = (gsize) ncol * p->nt;
+  guint batch = p->batch_traces > 0 ? job->batch_max
+                : w->batch > 0 ? w->batch : MIN (64, job->batch_max);
+  gsize done = 0;
+
+  memset (w->host_fold[0], 0, sizeof (guint32) * tile_samples);
+  memset (w->acc, 0, sizeof (double) * tile_samples);
+  while (done < len)
+    {
+      guint n = (guint) MIN ((gsize) batch, len - done);
+      double seconds = 0, start = now_s ();
+
+      worker_wait_if_paused (w);
+      if (g_cancellable_set_error_if_cancelled (job->cancellable, error))
+        return FALSE;
+      if (g_atomic_int_get (&job->stop))   /* another worker failed */
+        return TRUE;
+      if (!worker_load_batch (w, &w->set[0], 0, indices + done, n, error))
+        return FALSE;
+      g_mutex_lock (&job->lock);
+      job->load_seconds += now_s () - start;
+      g_mutex_unlock (&job->lock);
+      worker_run_reference (w, ncol, n, &seconds);
+      done += n;
+
+      g_mutex_lock (&job->lock);
+      job->traces_done += n;
+      job->contributions_done += (guint64) n * tile_samples;
+      emit (job, WB_PSTM_EVENT_BATCH_DONE, index, w->device->id, done, n);
+      g_mutex_unlock (&job->lock);
+      if (p->batch_traces == 0)
+        {
+          double scale = p->batch_seconds / MAX (seconds, 1e-4);
+          double want = CLAMP (n * MIN (scale, 4.0), 1.0, (double) job->batch_max);
+          if (n == batch || want < batch)
+            batch = w->batch = (guint) want;
+        }
+    }
+  for (gsize s = 0; s < tile_samples; s++)
+    w->host_image[0][s] = (float) w->acc[s];
+  return worker_store_tile (w, index, w->host_image[0], w->host_fold[0], done, error);
+}
+
+/* OpenCL: the tile's launches are enqueued two ahead of the host, which
+ * meanwhile reads and filters the next batch (streaming) and stores the
+ * previous tile; the tile's sums are read back without waiting, into
+ * pinned memory, and stored once the next tile's first launch is queued. */
+static gboolean
+worker_do_tile (Worker *w, guint index, GError **error)
+{
+  WbPstmJob *job = w->job;
+  const WbPstmParams *p = &job->params;
+  Tile *tile = &job->tiles[index];
+  guint ncol = tile->ni * tile->nj;
+  gsize tile_samples = (gsize) ncol * p->nt;
+  guint slot = w->pending.active ? 1 - w->pending.slot : 0;
+  GArray *list;
+  const guint32 *indices;
+  guint limit = w->resident ? job->batch_max : MIN (job->batch_max, w->batch_cap);
+  /* The first tile starts small; later ones where the last one ended. */
+  guint batch = p->batch_traces > 0 ? limit
+                : w->batch > 0 ? MIN (w->batch, limit) : MIN (64, limit);
+  gsize done = 0, enqueued = 0;
+  guint launches = 0;
+  InFlight flight[2];
+  guint n_flight = 0;
+  gboolean ok = TRUE;
+
+  g_clear_pointer (&w->tile_list[slot], g_array_unref);
+  list = w->tile_list[slot] = g_array_sized_new (FALSE, FALSE, sizeof (guint32), tile->n_traces);
+  gather_tile (job, index, list);
+  g_assert (list->len == tile->n_traces);
+  indices = (const guint32 *) list->data;
+
+  for (guint b = 0; b < tile->nj; b++)
+    for (guint a = 0; a < tile->ni; a++)
+      {
+        guint c = b * tile->ni + a;
+        w->columns[slot][2 * c] = job->col_x[tile->i0 + a];
+        w->columns[slot][2 * c + 1] = job->col_y[tile->j0 + b];
+      }
+
+  g_mutex_lock (&job->lock);
+  emit (job, WB_PSTM_EVENT_TILE_STARTED, index, w->device->id, 0, 0);
+  g_mutex_unlock (&job->lock);
+
+  if (w->reference)
+    return worker_do_tile_reference (w, index, indices, list->len, error);
+
+  if (w->resident && !w->resident_loaded && !worker_load_resident (w, error))
+    return FALSE;
+  /* Not blocking: the host arrays of this slot are not touched again
+   * before this tile's read-back has completed. */
+  if (!wb_cl_check (clEnqueueWriteBuffer (w->cl->queue, w->d_columns, CL_FALSE, 0,
+                                          2 * sizeof (float) * ncol, w->columns[slot], 0, NULL, NULL),
+                    "upload columns", error)
+      || (w->resident && list->len > 0
+          && !wb_cl_check (clEnqueueWriteBuffer (w->cl->queue, w->d_tidx, CL_FALSE, 0,
+                                                 sizeof (guint32) * list->len, list->data, 0, NULL, NULL),
+                           "upload trace list", error))
+      || !wb_cl_fill_float (w->cl, w->d_image, 0.0f, tile_samples, error)
+      || !wb_cl_fill_float (w->cl, w->d_fold, 0.0f, tile_samples, error))
+    return FALSE;
+
+  /* Launch configuration: measured (or from the cache) on the first tile
+   * with enough work to time, unless pinned. */
+  if (!w->tuned && w->resident && (double) list->len * tile_samples >= 2e9
+      && wb_tune_policy () != WB_TUNE_OFF)
+    {
+      if (!worker_finish_pending (w, error) || !worker_tune (w, ncol, list->len, tile_samples, error))
+        return FALSE;
+    }
+
+  while (done < list->len)
+    {
+      if (enqueued < list->len && n_flight < 2)
+        {
+          guint n = (guint) MIN ((gsize) batch, list->len - enqueued);
+          TraceSet *set = &w->set[w->resident ? 0 : launches % 2];
+          cl_event event = NULL;
+
+          worker_wait_if_paused (w);
+          if (g_atomic_int_get (&job->stop))   /* another worker failed */
+            break;
+          if (g_cancellable_set_error_if_cancelled (job->cancellable, error))
+            {
+              ok = FALSE;
+              break;
+            }
+          if (!w->resident)
+            {
+              /* This set's previous launch has finished (at most two
+               * are in flight), so its host arrays are free. */
+              double start = now_s ();
+              if (!worker_load_batch (w, set, 0, indices + enqueued, n, error)
+                  || !worker_upload_set (w, set, 0, n, error))
+                {
+                  ok = FALSE;
+                  break;
+                }
+              g_mutex_lock (&job->lock);
+              job->load_seconds += now_s () - start;
+              g_mutex_unlock (&job->lock);
+            }
+          if (!worker_launch (w, w->kernel, set, ncol, w->resident ? (guint) enqueued : 0, n,
+                              &event, error))
+            {
+              ok = FALSE;
+              break;
+            }
+          flight[n_flight].event = event;
+          flight[n_flight].n = n;
+          n_flight++;
+          enqueued += n;
+          launches++;
+          /* The device has work queued: store the previous tile now. */
+          if (launches == 1 && !worker_finish_pending (w, error))
+            {
+              ok = FALSE;
+              break;
+            }
+          continue;
+        }
+
+      {
+        double seconds = 0;
+        guint n = flight[0].n;
+
+        if (!worker_wait (w, flight[0].event, &seconds, error))
+          {
+            flight[0] = flight[1];
+            n_flight--;
+            ok = FALSE;
+            break;
+          }
+        flight[0] = flight[1];
+        n_flight--;
+        done += n;
+
+        g_mutex_lock (&job->lock);
+        job->traces_done += n;
+        job->contributions_done += (guint64) n * tile_samples;
+        emit (job, WB_PSTM_EVENT_BATCH_DONE, index, w->device->id, done, n);
+        g_mutex_unlock (&job->lock);
+
+        /* Aim each launch at batch_seconds of device time: grow at most 4x,
+         * shrink freely. */
+        if (p->batch_traces == 0)
+          {
+            double scale = p->batch_seconds / MAX (seconds, 1e-4);
+            double want = CLAMP (n * MIN (scale, 4.0), 1.0, (double) limit);
+            if (n == batch || want < batch)
+              batch = w->batch = (guint) want;
+          }
+      }
+    }
+  /* Leaving early (cancelled, failed, or another worker failed): let the
+   * launches still queued end before their buffers are reused or freed. */
+  for (guint i = 0; i < n_flight; i++)
+    {
+      clWaitForEvents (1, &flight[i].event);
+      clReleaseEvent (flight[i].event);
+    }
+  if (!ok)
+    {
+      GError *local = NULL;
+      /* The previous tile is complete: keep it. */
+      if (!worker_finish_pending (w, &local))
+        g_clear_error (&local);
+      return FALSE;
+    }
+  if (done < list->len)   /* stopped because another worker failed */
+    return worker_finish_pending (w, error);
+  if (!worker_finish_pending (w, error))
+    return FALSE;
+
+  {
+    cl_event read_fold = NULL;
+    cl_command_queue q = w->cl->queue;
+
+    if (!wb_cl_check (clEnqueueReadBuffer (q, w->d_image, CL_FALSE, 0, sizeof (float) * tile_samples,
+                                           w->host_image[slot], 0, NULL, NULL), "read back tile image", error)
+        || !wb_cl_check (clEnqueueReadBuffer (q, w->d_fold, CL_FALSE, 0, sizeof (guint32) * tile_samples,
+                                              w->host_fold[slot], 0, NULL, &read_fold), "read back tile fold", error))
+      return FALSE;
+    clFlush (q);
+    w->pending.active = TRUE;
+    w->pending.tile = index;
+    w->pending.slot = slot;
+    w->pending.done = done;
+    w->pending.read_event = read_fold;
+  }
   return TRUE;
 }
 
@@ -1710,10 +2342,12 @@ worker_main (gpointer data)
           return NULL;
         }
       g_mutex_lock (&w->job->lock);
-      if (w->job->tiles[index].state == WB_PSTM_TILE_RUNNING)
+      if (w->job->tiles[index].state == WB_PSTM_TILE_RUNNING && !w->pending.active)
         w->job->tiles[index].state = WB_PSTM_TILE_PENDING;  /* stopped early */
       g_mutex_unlock (&w->job->lock);
     }
+  if (!worker_finish_pending (w, &error))
+    worker_fail (w, error);
   return NULL;
 }
 
@@ -1738,6 +2372,7 @@ wb_pstm_job_run (WbPstmJob     *job,
   job->traces_total = job->contributions_total = 0;
   job->kernel_seconds = 0;
   job->setup_seconds = 0;
+  job->tune_seconds = job->load_seconds = job->store_seconds = job->teardown_seconds = 0;
   job->tiles_done = job->tiles_computed = job->tiles_resumed = 0;
   for (guint i = 0; i < job->n_tiles; i++)
     {
@@ -1773,11 +2408,17 @@ wb_pstm_job_run (WbPstmJob     *job,
       for (guint d = 0; d < job->devices->len; d++)
         g_thread_join (threads[d]);
     }
-  for (guint d = 0; d < job->devices->len; d++)
-    worker_clear (&workers[d]);
+  /* The migration is complete here; releasing contexts is not part of it
+   * (measured apart). */
+  {
+    double end = now_s ();
 
-  g_mutex_lock (&job->lock);
-  job->run_seconds = now_s () - job->start_us * 1e-6;
+    for (guint d = 0; d < job->devices->len; d++)
+      worker_clear (&workers[d]);
+    g_mutex_lock (&job->lock);
+    job->run_seconds = end - job->start_us * 1e-6;
+    job->teardown_seconds = now_s () - end;
+  }
   job->cancellable = NULL;
   if (job->error == NULL && job->tiles_done < job->n_tiles)
     job->error = g_error_new (WB_ERROR, WB_ERROR_DEVICE,

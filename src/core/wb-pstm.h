@@ -225,12 +225,26 @@ typedef struct
   double  seconds;             /* wall time of the run */
   double  kernel_seconds;      /* device time of the launches (OpenCL), or compute time */
   double  setup_seconds;        /* context, program and buffers (the slowest device) */
+  double  tune_seconds;         /* measuring launch configurations (first use on a device) */
+  double  load_seconds;         /* host: reading and pre-filtering traces */
+  double  store_seconds;        /* host: finished tiles into the image (overlaps the device) */
+  double  teardown_seconds;     /* releasing contexts after the run (not in @seconds) */
   guint   tiles_computed;
   guint   tiles_resumed;
 } WbPstmStats;
 
 void         wb_pstm_job_get_stats    (WbPstmJob    *job,
                                        WbPstmStats  *stats);
+
+/* Floating-point operations per live contribution (a trace within the
+ * aperture and the trace's time range of an output sample) in
+ * kernels/pstm.cl with these options: adds, multiplies, square roots and
+ * reciprocals count one each, a fused multiply-add two; comparisons,
+ * selects, clamps and index arithmetic count nothing.  The cosine taper
+ * (16) is weighted by the share of the aperture's area in its ring,
+ * 1 - (1 - taper)^2.  Per (trace, column) work (about 14, shared by every
+ * sample of the column) is left out.  See docs/performance.md. */
+double       wb_pstm_flops_per_contribution (const WbPstmParams *params);
 
 /* PNG slices of an (x, y, t) image: PREFIX-inline.png (the middle y),
  * PREFIX-crossline.png (the middle x), PREFIX-time.png (time slice @k, or
