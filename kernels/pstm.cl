@@ -213,8 +213,16 @@ pstm_migrate (__global float        *image,     /* [ncol * NT] */
           const int live = (d2 <= r2[m]) & (u >= 0.0f) & (u <= (float) (NS - 1));
 
           /* Cosine taper over the outer ring of the aperture (exactly 1
-           * inside it, as in the reference). */
+           * inside it, as in the reference).  A select for vector lanes;
+           * a branch on GPUs, where d is the same for a whole warp (one
+           * column) and inner[m] nearly always too. */
+#if CONTIG
           float w = d > inner[m] ? wb_taper ((d - inner[m]) * inv_ring[m]) : 1.0f;
+#else
+          float w = 1.0f;
+          if (d > inner[m])
+            w = wb_taper ((d - inner[m]) * inv_ring[m]);
+#endif
 #if OBLIQUITY || SPREADING
           const float rt = t > 0.0f ? WB_RECIP (t) : 0.0f;
 #endif
