@@ -750,12 +750,93 @@ last_pstm_tuning (const char *report)
   return g_string_free (out, FALSE);
 }
 
+/* --verify: the test suite's check on this device, for a device the suite
+ * does not run on: a 15 x 15-midpoint survey with noise (900 traces),
+ * output 15 x 15 x 100, 9 tiles, on the device (with the pinned or
+ * default launch configuration) and on the reference; relative L2 of the
+ * images (the suite's bound: 1e-5) and the fold samples that differ (the
+ * suite's: none). */
+static gboolean
+bench_pstm_verify (WbDevice *device, const char *kernels, double *rel_l2, gsize *fold_diff,
+                   gsize *samples, GError **error)
+{
+  double offsets[2] = { 100, 300 }, azimuths[2] = { 0, 90 };
+  WbDiffractor d[2] = { { 175, 175, 0.3, 1 }, { 100, 250, 0.5, 2 } };
+  g_autoptr(WbVelocity) v = wb_velocity_new_constant (2000);
+  g_autoptr(WbPstmInput) input = NULL;
+  WbField *img[2] = { NULL, NULL };
+  WbField *fold[2] = { NULL, NULL };
+  g_autoptr(WbDevice) ref = NULL;
+  g_autoptr(GPtrArray) all = wb_device_list (NULL);
+  WbSynthParams sp;
+  WbPstmParams pp;
+  double num = 0, den = 0;
+  gboolean ok = TRUE;
+
+  ref = wb_device_lookup (all, "reference", NULL, error);
+  if (ref == NULL)
+    return FALSE;
+  wb_synth_params_init (&sp);
+  g_array_set_size (sp.offsets, 0);
+  g_array_append_vals (sp.offsets, offsets, 2);
+  g_array_set_size (sp.azimuths, 0);
+  g_array_append_vals (sp.azimuths, azimuths, 2);
+  sp.mnx = sp.mny = 15;
+  sp.n_samples = 200;
+  sp.noise = 0.1;
+  g_array_append_vals (sp.diffractors, d, 2);
+  input = wb_synth_to_input (&sp, error);
+  wb_synth_params_clear (&sp);
+  if (input == NULL)
+    return FALSE;
+  wb_pstm_params_init (&pp);
+  if (!wb_pstm_params_auto_grid (&pp, input, 25, 25, error))
+    return FALSE;
+  pp.t0 = 0.2;
+  pp.nt = 100;
+  pp.tile_nx = pp.tile_ny = 8;
+  for (int b = 0; b < 2 && ok; b++)
+    {
+      g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func ((GDestroyNotify) wb_device_unref);
+      g_autoptr(WbPstmJob) job = NULL;
+
+      g_ptr_array_add (devices, wb_device_ref (b == 0 ? ref : device));
+      job = wb_pstm_job_new (input, &pp, v, devices, kernels, error);
+      ok = job != NULL && wb_pstm_job_run (job, NULL, error);
+      if (ok)
+        {
+          img[b] = wb_pstm_job_get_image (job);
+          fold[b] = wb_pstm_job_get_fold (job);
+        }
+    }
+  if (ok)
+    {
+      *samples = wb_field_n_elements (img[0]);
+      *fold_diff = 0;
+      for (gsize i = 0; i < *samples; i++)
+        {
+          double e = (double) img[0]->data[i] - img[1]->data[i];
+          num += e * e;
+          den += (double) img[0]->data[i] * img[0]->data[i];
+          *fold_diff += fold[0]->data[i] != fold[1]->data[i];
+        }
+      *rel_l2 = den > 0 ? sqrt (num / den) : 0;
+    }
+  for (int b = 0; b < 2; b++)
+    {
+      g_clear_pointer (&img[b], wb_field_unref);
+      g_clear_pointer (&fold[b], wb_field_unref);
+    }
+  return ok;
+}
+
 int
 wb_cli_bench_pstm (int argc, char **argv)
 {
   g_autofree char *backend = NULL;
   g_autofree char *kernels = NULL;
   g_autofree char *variant = NULL;
+  gboolean verify = FALSE;
   double peak = 0;
   int midpoints = 48, outputs = 0, samples = 500, offsets = 4;
   double aperture = 600, seconds = 2;
@@ -772,6 +853,8 @@ wb_cli_bench_pstm (int argc, char **argv)
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
     { "variant", 0, 0, G_OPTION_ARG_STRING, &variant, "Kernel launch configuration VARIANT:LXx1x1:KPW "
       "(e.g. strided:64x1x1:4; sets WAVEBENCH_TUNE_PIN=pstm=...)", "CHOICE" },
+    { "verify", 0, 0, G_OPTION_ARG_NONE, &verify, "Also check this device against the reference "
+      "(the test suite's case: relative L2 <= 1e-5, identical fold)", NULL },
     { "peak-tflops", 0, 0, G_OPTION_ARG_DOUBLE, &peak, "The device's FP32 peak, for the percentage "
       "(default: 67 on an H200)", "TF" },
     { NULL }
@@ -982,6 +1065,20 @@ wb_cli_bench_pstm (int argc, char **argv)
       g_print ("\n");
       if (tune != NULL && *tune != '\0')
         g_print ("  launch configuration (variant:local:samples per work-item):\n%s", tune);
+    }
+  if (verify)
+    {
+      double err = 0;
+      gsize diff = 0, n = 0;
+
+      if (!bench_pstm_verify (device, kernels, &err, &diff, &n, &error))
+        return wb_cli_fail (g_steal_pointer (&error));
+      g_print ("  verify (%s, 15x15x100 outputs, 900 traces, against the reference): relative L2 %.3g "
+               "(bound 1e-5), fold differs in %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " samples: %s\n",
+               variant ? variant : "default or cached launch", err, diff, n,
+               err <= 1e-5 && diff == 0 ? "PASS" : "FAIL");
+      if (!(err <= 1e-5 && diff == 0))
+        return 1;
     }
   return 0;
 }
