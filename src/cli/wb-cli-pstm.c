@@ -720,7 +720,7 @@ out:
 /* The tuning report's pstm blocks ("key: choice (source)" and its indented
  * trial lines), the last one per key: the warm-up runs report too. */
 static char *
-last_pstm_tuning (const char *report)
+last_pstm_tuning (const char *report, guint64 trial)
 {
   g_auto(GStrv) lines = g_strsplit (report, "\n", -1);
   g_autoptr(GHashTable) last = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -745,7 +745,23 @@ last_pstm_tuning (const char *report)
         continue;
       g_string_append_printf (out, "    %s\n", lines[i]);
       for (guint j = i + 1; lines[j] != NULL && lines[j][0] == ' '; j++)
-        g_string_append_printf (out, "    %s\n", lines[j]);
+        {
+          const char *us = g_str_has_suffix (lines[j], " us") ? strrchr (g_strchomp (lines[j]) , ' ') : NULL;
+          double t = 0;
+
+          /* "  choice   123.456 us": add the rate of the trial launch. */
+          if (us != NULL && trial > 0)
+            {
+              const char *p = us - 1;
+              while (p > lines[j] && p[-1] != ' ')
+                p--;
+              t = g_ascii_strtod (p, NULL);
+            }
+          if (t > 0)
+            g_string_append_printf (out, "    %s  %.4g contributions/s\n", lines[j], trial / (t * 1e-6));
+          else
+            g_string_append_printf (out, "    %s\n", lines[j]);
+        }
     }
   return g_string_free (out, FALSE);
 }
@@ -965,7 +981,7 @@ wb_cli_bench_pstm (int argc, char **argv)
     peak = 67;   /* NVIDIA H200 datasheet: FP32 67 TFLOP/s (SXM) */
   {
     g_autofree char *report = wb_tune_report ();
-    tune = last_pstm_tuning (report);
+    tune = last_pstm_tuning (report, st.tune_trial_contributions);
   }
 
   if (json)
@@ -1032,6 +1048,8 @@ wb_cli_bench_pstm (int argc, char **argv)
       json_builder_add_double_value (b, kernel_tflops);
       json_builder_set_member_name (b, "peak_tflops");
       json_builder_add_double_value (b, peak);
+      json_builder_set_member_name (b, "tune_trial_contributions");
+      json_builder_add_int_value (b, st.tune_trial_contributions);
       json_builder_set_member_name (b, "tuning");
       json_builder_add_string_value (b, tune);
       json_builder_end_object (b);
@@ -1065,6 +1083,9 @@ wb_cli_bench_pstm (int argc, char **argv)
       g_print ("\n");
       if (tune != NULL && *tune != '\0')
         g_print ("  launch configuration (variant:local:samples per work-item):\n%s", tune);
+      if (st.tune_trial_contributions > 0)
+        g_print ("  (median of 3 trial launches of %.4g contributions each, on the first tile)\n",
+                 (double) st.tune_trial_contributions);
     }
   if (verify)
     {

@@ -529,6 +529,7 @@ struct _WbPstmJob
   double        load_seconds;    /* host: reading and pre-filtering traces */
   double        store_seconds;   /* host: tiles into the image */
   double        teardown_seconds;
+  guint64       tune_trial;      /* contributions per tuning trial launch */
   gboolean      normalized;
   guint         tiles_done, tiles_computed, tiles_resumed;
   double        run_seconds;
@@ -1063,6 +1064,7 @@ wb_pstm_job_get_stats (WbPstmJob   *job,
   stats->load_seconds = job->load_seconds;
   stats->store_seconds = job->store_seconds;
   stats->teardown_seconds = job->teardown_seconds;
+  stats->tune_trial_contributions = job->tune_trial;
   stats->tiles_computed = job->tiles_computed;
   stats->tiles_resumed = job->tiles_resumed;
   g_mutex_unlock (&job->lock);
@@ -1888,6 +1890,7 @@ worker_tune (Worker *w, guint ncol, gsize ntraces, gsize tile_samples, GError **
   wb_tune_result_clear (&result);
   g_mutex_lock (&job->lock);
   job->tune_seconds += now_s () - start;
+  job->tune_trial = (guint64) tt.ntr * tile_samples;
   g_mutex_unlock (&job->lock);
   return ok;
 }
