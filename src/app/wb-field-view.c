@@ -769,7 +769,13 @@ publisher_hook (WbSim      *sim,
       notify = TRUE;              /* new frames, made on the GL thread */
     }
   if (pub->frames == NULL || pub->have_failed || !frames_key_equal (&pub->have, &key))
-    goto out;
+    {
+      /* No frames for this yet (or no more, after an unrealize): made on
+       * the GL thread, unless they could not be made for it. */
+      if (!(pub->have_failed && frames_key_equal (&pub->have, &key)))
+        notify = TRUE;
+      goto out;
+    }
   {
     guint64 tag = (pub->generation << TAG_STEP_BITS) | MIN (step, TAG_STEP_MASK);
     gboolean published = FALSE, ok;

@@ -29,6 +29,7 @@
 #include "wb-interop-vk.h"
 #include "wb-preset.h"
 #include "wb-render.h"
+#include "wb-runner.h"
 #include "wb-sim.h"
 
 static char *opt_preset = NULL;
@@ -42,6 +43,7 @@ static int opt_steps = 10;
 static int opt_checks = 3;
 static int opt_slice = -1;
 static gboolean opt_no_compare = FALSE;
+static double opt_runner = 0;
 
 static GOptionEntry entries[] = {
   { "preset", 'p', 0, G_OPTION_ARG_STRING, &opt_preset, "Preset name or file (bhte-focused-ultrasound)", "NAME" },
@@ -55,6 +57,9 @@ static GOptionEntry entries[] = {
   { "checks", 0, 0, G_OPTION_ARG_INT, &opt_checks, "Frames checked pixel by pixel (3)", "N" },
   { "no-compare", 0, 0, G_OPTION_ARG_NONE, &opt_no_compare, "Do not time the host-copy path too", NULL },
   { "out", 'o', 0, G_OPTION_ARG_FILENAME, &opt_out, "Write the drawn frames as PNG here", "DIR" },
+  { "runner", 0, 0, G_OPTION_ARG_DOUBLE, &opt_runner, "Then run the app's arrangement this many seconds with the "
+    "display on and as long off: the solver free-running on a WbRunner worker that publishes through its publish "
+    "hook, this thread showing at most 60 frames/s (0: not)", "SECONDS" },
   { NULL }
 };
 
@@ -266,6 +271,228 @@ time_display (WbEglHeadless   *egl,
   return TRUE;
 }
 
+/* The app's arrangement (src/app/wb-field-view.c): the runner's worker
+ * publishes after the steps of each frame; this thread shows. */
+typedef struct
+{
+  GMutex           lock;
+  WbInteropFrames *frames;
+  gsize            offset;
+  guint64          published, skipped, last_tag;
+  char            *error;
+} Hook;
+
+static gboolean
+proof_hook (WbSim      *sim,
+            const char *field,
+            guint64     step,
+            gpointer    data)
+{
+  Hook *h = data;
+  g_autoptr(GError) error = NULL;
+  gboolean published = FALSE, served;
+
+  g_mutex_lock (&h->lock);
+  if (h->error == NULL)
+    {
+      if (!wb_interop_frames_publish (h->frames, wb_sim_field_buffer (sim, field), h->offset, step,
+                                      &published, &error))
+        h->error = g_strdup (error->message);
+      else if (published)
+        {
+          h->published++;
+          h->last_tag = step;
+        }
+      else
+        h->skipped++;
+    }
+  served = h->error == NULL;
+  g_mutex_unlock (&h->lock);
+  return served;
+}
+
+static gboolean
+runner_idle (WbRunner *runner)
+{
+  return wb_runner_get_state (runner) == WB_RUNNER_IDLE && !wb_runner_get_running (runner);
+}
+
+/* Iterates the default context until @done or @seconds. */
+static gboolean
+iterate_until (gboolean (*done) (WbRunner *), WbRunner *runner, double seconds)
+{
+  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (!done (runner))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (500);
+    }
+  return TRUE;
+}
+
+static void
+read_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  WbField **out = data;
+  g_autoptr(GError) error = NULL;
+
+  *out = wb_runner_read_field_finish (WB_RUNNER (source), result, &error);
+  if (*out == NULL)
+    g_printerr ("runner: reading the field: %s\n", error->message);
+}
+
+/* Takes @sim over.  Prints the figures and a RESULT-RUNNER line; FALSE on
+ * an error or a failed check (*failed counts it). */
+static gboolean
+run_runner (WbEglHeadless   *egl,
+            WbSim           *sim,
+            WbInteropFrames *frames,
+            WbFieldRenderer *r,
+            const char      *field,
+            gsize            offset,
+            gsize            n_cells,
+            guint64         *failed,
+            GError         **error)
+{
+  g_autoptr(WbRunner) runner = wb_runner_new ();
+  g_autofree float *slot = g_new (float, n_cells);
+  g_autoptr(WbField) full = NULL;
+  g_autoptr(WbField) host_frame = NULL;
+  Hook h = { .frames = frames, .offset = offset };
+  double sps[2] = { 0, 0 }, fps = 0, pps = 0;
+  guint64 host_reads = 0, final_step, tag = 0, mismatched = 0;
+  gboolean done = FALSE, ok = FALSE;
+
+  g_mutex_init (&h.lock);
+  sim->total_steps = 0;                 /* free run */
+  wb_runner_set_publish_func (runner, proof_hook, &h, NULL);
+  wb_runner_set_display_field (runner, field);
+  wb_runner_set_sim (runner, sim);
+  if (!iterate_until (runner_idle, runner, 60) || wb_runner_get_info (runner) == NULL)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_DEVICE, "runner: the sim did not load");
+      goto out;
+    }
+  for (int on = 1; on >= 0; on--)
+    {
+      guint64 step0 = wb_runner_get_step (runner), shown0 = wb_interop_frames_get_n_shown (frames);
+      guint64 pub0 = h.published, reads0 = wb_runner_get_frames_read (runner);
+      gint64 t0, t1, next = 0;
+
+      wb_runner_set_display_field (runner, on ? field : NULL);
+      wb_runner_run (runner);
+      t0 = g_get_monotonic_time ();
+      while ((t1 = g_get_monotonic_time ()) - t0 < opt_runner * G_USEC_PER_SEC)
+        {
+          g_main_context_iteration (NULL, FALSE);
+          /* The window takes the (low-rate) host frames as they come. */
+          g_clear_pointer (&host_frame, wb_field_unref);
+          host_frame = wb_runner_take_frame (runner, NULL, NULL);
+          /* A display at 60 frames/s at most, as GTK's frame clock. */
+          if (on && t1 >= next)
+            {
+              next = t1 + G_USEC_PER_SEC / 60;
+              wb_egl_headless_ensure_current (egl, "the runner's steps");
+              if (!wb_interop_frames_show (frames, r, G_MAXUINT64, FALSE, &tag, &done, error))
+                goto out;
+              if (done)
+                draw (r);
+            }
+          g_usleep (200);
+        }
+      wb_runner_pause (runner);
+      if (!iterate_until (runner_idle, runner, 60))
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_DEVICE, "runner: did not pause");
+          goto out;
+        }
+      /* Steps are reported through notices: let the last arrive. */
+      for (int i = 0; i < 100; i++)
+        {
+          g_main_context_iteration (NULL, FALSE);
+          g_usleep (1000);
+        }
+      t1 = g_get_monotonic_time ();
+      sps[on] = (wb_runner_get_step (runner) - step0) / ((t1 - t0) / 1e6);
+      if (on)
+        {
+          fps = (wb_interop_frames_get_n_shown (frames) - shown0) / ((t1 - t0) / 1e6);
+          pps = (h.published - pub0) / ((t1 - t0) / 1e6);
+          host_reads = wb_runner_get_frames_read (runner) - reads0;
+        }
+    }
+  if (h.error != NULL)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_DEVICE, "runner: publishing failed: %s", h.error);
+      goto out;
+    }
+
+  /* Check: the frame shown after the run is the solver's field at the
+   * final step, bit for bit. */
+  final_step = wb_runner_get_step (runner);
+  wb_runner_set_display_field (runner, field);
+  wb_runner_request_publish (runner);
+  for (int i = 0; i < 20000; i++)
+    {
+      guint64 last;
+
+      g_mutex_lock (&h.lock);
+      last = h.last_tag;
+      g_mutex_unlock (&h.lock);
+      if (last == final_step)
+        break;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (500);
+    }
+  wb_egl_headless_ensure_current (egl, "the runner's steps");
+  if (!wb_interop_frames_show (frames, r, G_MAXUINT64, TRUE, &tag, &done, error)
+      || !wb_interop_frames_read_shown (frames, slot, error))
+    goto out;
+  wb_runner_read_field_async (runner, field, NULL, read_done, &full);
+  for (int i = 0; i < 60000 && full == NULL; i++)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (500);
+    }
+  if (full == NULL)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_DEVICE, "runner: the field could not be read");
+      goto out;
+    }
+  for (gsize i = 0; i < n_cells; i++)
+    if (memcmp (&slot[i], (const guint8 *) full->data + offset + i * sizeof (float), sizeof (float)) != 0)
+      mismatched++;
+  g_print ("runner: shown frame of step %" G_GUINT64_FORMAT " (final step %" G_GUINT64_FORMAT "): %"
+           G_GUINT64_FORMAT " of %" G_GSIZE_FORMAT " cells differ from the solver's field\n",
+           tag, final_step, mismatched, n_cells);
+  if (mismatched > 0 || tag != final_step)
+    (*failed)++;
+  g_print ("runner: display on %.1f steps/s, %.1f frames/s shown, %.1f frames/s published (%" G_GUINT64_FORMAT
+           " skipped), %" G_GUINT64_FORMAT " host bytes/frame, %" G_GUINT64_FORMAT " low-rate host reads in %.1f s; "
+           "display off %.1f steps/s\n", sps[1], fps, pps, h.skipped, wb_interop_frames_host_bytes_per_frame (frames),
+           host_reads, opt_runner, sps[0]);
+  g_print ("RESULT-RUNNER path=%s sync=%s check=%s on_steps_per_s=%.1f off_steps_per_s=%.1f shown_per_s=%.1f "
+           "published_per_s=%.1f host_bytes_per_frame=%" G_GUINT64_FORMAT " host_reads=%" G_GUINT64_FORMAT "\n",
+           wb_display_path_to_string (wb_interop_frames_get_path (frames)),
+           wb_interop_sync_to_string (wb_interop_frames_get_sync (frames)),
+           mismatched == 0 && tag == final_step ? "exact" : "FAILED", sps[1], sps[0], fps, pps,
+           wb_interop_frames_host_bytes_per_frame (frames), host_reads);
+  ok = TRUE;
+
+out:
+  /* The worker must stop publishing before the frames go. */
+  wb_runner_set_publish_func (runner, NULL, NULL, NULL);
+  g_clear_object (&runner);
+  g_free (h.error);
+  g_mutex_clear (&h.lock);
+  return ok;
+}
+
 static gboolean
 run (GError **error)
 {
@@ -366,13 +593,29 @@ run (GError **error)
   wb_interop_choose (&caps, forced, source, &choice);
   if (choice.path == WB_DISPLAY_PATH_GL_SHARING)
     {
-      /* The solvers make their own CL context (wb_sim_new); a GL-shared
-       * one needs a core hook the proof does not have yet. */
-      g_print ("note: gl-sharing offered, but solvers cannot run in a GL-shared context yet\n");
-      caps.cl_gl_sharing = FALSE;
-      wb_interop_choice_clear (&choice);
-      wb_interop_choose (&caps, forced == WB_DISPLAY_PATH_GL_SHARING ? WB_DISPLAY_PATH_AUTO : forced,
-                         source, &choice);
+      /* The solver again, on a CL context made against this GL context
+       * (wb_sim_new_full), as the app does; else the next path. */
+      g_autoptr(GError) local = NULL;
+      g_autoptr(WbClContext) glcl = wb_interop_cl_context_new_gl (device, WB_GL_API_EGL, egl->display,
+                                                                  egl->context, &local);
+      WbSim *shared = NULL;
+
+      wb_egl_headless_ensure_current (egl, "the GL-shared OpenCL context");
+      if (glcl != NULL)
+        shared = wb_sim_new_full (preset, device, NULL, glcl, &local);
+      wb_egl_headless_ensure_current (egl, "the solver's setup");
+      if (shared != NULL)
+        {
+          wb_sim_free (sim);
+          sim = shared;
+          g_print ("note: the solver runs on a CL context made against the EGL context\n");
+        }
+      else
+        {
+          g_print ("note: gl-sharing offered, but no GL-shared solver: %s\n", local->message);
+          wb_interop_choice_clear (&choice);
+          wb_interop_choose_excluding (&caps, forced, source, WB_DISPLAY_PATH_GL_SHARING, local->message, &choice);
+        }
     }
   g_print ("display path: %s (sync: %s)\n  why: %s\n", wb_display_path_to_string (choice.path),
            wb_interop_sync_to_string (choice.sync), choice.reason);
@@ -526,9 +769,17 @@ run (GError **error)
            shown.frames_shown / shown.seconds, shown.host_bytes_per_frame,
            host.seconds > 0 ? host.steps / host.seconds : 0,
            host.seconds > 0 ? host.frames_shown / host.seconds : 0, host.host_bytes_per_frame);
+  if (opt_runner > 0)
+    {
+      /* The runner takes the sim over. */
+      if (!run_runner (egl, g_steal_pointer (&sim), frames, renderer, field, offset, n_cells,
+                       &checks_failed, error))
+        goto out;
+      wb_egl_headless_ensure_current (egl, "the runner");
+    }
   if (checks_failed > 0)
     g_set_error (error, WB_ERROR, WB_ERROR_DEVICE, "%" G_GUINT64_FORMAT " of %d checks failed",
-                 checks_failed, opt_checks);
+                 checks_failed, opt_checks + (opt_runner > 0));
   else
     ok = TRUE;
 
