@@ -1,5 +1,7 @@
 /* bhte.cl: one explicit step of the Pennes bioheat equation with the CEM43
- * thermal dose, one work-item per cell.
+ * thermal dose.  bhte_step (last in the file) takes one work-item per
+ * cell; the z-marching kernels before it compute the same step laid out
+ * for bandwidth, and the host measures which one runs (wb-tune.h).
  *
  *   T' = T + bh[m] (sum of the 6 neighbours - 6 T) + perf[m] (T_BLOOD - T)
  *          + factor q
@@ -75,63 +77,6 @@ cem43_mean (float a, float b)
   return s * first + (cross ? (1.0f - s) * second : 0.0f);
 }
 
-__kernel void
-bhte_step (__global const float * restrict T_in,
-           __global float * restrict       T_out,
-           __global float * restrict       dose,
-           __global const uchar * restrict mat,
-           __global const float * restrict q,
-           __constant float *              bh,
-           __constant float *              perf,
-           const float                     factor
-           WB_PROBE_ARG)
-{
-  const int i = get_global_id (0);
-  const int j = get_global_id (1);
-  const int k = get_global_id (2);
-
-#if WB_VARIANT_EARLY_BOUNDS
-  /* BROKEN on purpose, for the early-return-bounds teaching preset
-   * (docs/debugging.md): the bounds check of a 2D version kept in the 3D
-   * port compares the cell index with ONE plane, so every work-item past
-   * the first z plane returns before writing and nothing reports it. */
-  if (i >= NX || j >= NY || IDX3 (i, j, k) >= (size_t) NX * NY)
-    return;
-#else
-  /* The global size is rounded up to the work-group size. */
-  if (i >= NX || j >= NY || k >= NZ)
-    return;
-#endif
-
-  const size_t c = IDX3 (i, j, k);
-#define WB_PROBE_ID c
-  WB_PROBE (1);
-
-  const float T = T_in[c];
-  float Tn = T;
-
-  if (i > 0 && j > 0 && k > 0 && i < NX - 1 && j < NY - 1 && k < NZ - 1)
-    {
-      const uint m = mat[c];
-      /* Differences first: neighbours are close to T, so each difference
-       * is exact in float and the Laplacian keeps its small digits. */
-      const float lap = (T_in[c - 1] - T) + (T_in[c + 1] - T)
-                      + (T_in[c - NX] - T) + (T_in[c + NX] - T)
-                      + (T_in[c - (size_t) NX * NY] - T) + (T_in[c + (size_t) NX * NY] - T);
-      float dT = bh[m] * lap + perf[m] * (T_BLOOD - T);
-#if HAS_SOURCE
-      dT += factor * q[c];
-#endif
-      Tn = T + dT;
-      WB_PROBE (2);
-    }
-
-  T_out[c] = Tn;
-  WB_PROBE (3);
-  dose[c] += DOSE_DT * cem43_mean (T, Tn);
-  WB_PROBE (4);
-}
-
 /* --- z-marching kernels ---------------------------------------------------
  *
  * The same step as bhte_step, laid out for bandwidth (docs/performance.md):
@@ -149,7 +94,9 @@ bhte_step (__global const float * restrict T_in,
  * The host chooses among them and the cell kernel by measuring (wb-tune.h)
  * and prepends BHTE_IDX32 (1 when every index fits in 31 bits).  The
  * arithmetic of a cell is bhte_step's, in the same order (bhte_update), so
- * the kernels agree to a few float ulps (tests/test-bhte-variants.c). */
+ * the kernels agree to a few float ulps (tests/test-bhte-variants.c).
+ * They come before bhte_step, which stays the file's last kernel (tools
+ * and tests edit its end). */
 
 #ifndef BHTE_IDX32
 #define BHTE_IDX32 0
@@ -626,3 +573,61 @@ bhte_zmarch2 (BHTE_ZMARCH_ARGS,
       dprev = dn;
     }
 }
+
+__kernel void
+bhte_step (__global const float * restrict T_in,
+           __global float * restrict       T_out,
+           __global float * restrict       dose,
+           __global const uchar * restrict mat,
+           __global const float * restrict q,
+           __constant float *              bh,
+           __constant float *              perf,
+           const float                     factor
+           WB_PROBE_ARG)
+{
+  const int i = get_global_id (0);
+  const int j = get_global_id (1);
+  const int k = get_global_id (2);
+
+#if WB_VARIANT_EARLY_BOUNDS
+  /* BROKEN on purpose, for the early-return-bounds teaching preset
+   * (docs/debugging.md): the bounds check of a 2D version kept in the 3D
+   * port compares the cell index with ONE plane, so every work-item past
+   * the first z plane returns before writing and nothing reports it. */
+  if (i >= NX || j >= NY || IDX3 (i, j, k) >= (size_t) NX * NY)
+    return;
+#else
+  /* The global size is rounded up to the work-group size. */
+  if (i >= NX || j >= NY || k >= NZ)
+    return;
+#endif
+
+  const size_t c = IDX3 (i, j, k);
+#define WB_PROBE_ID c
+  WB_PROBE (1);
+
+  const float T = T_in[c];
+  float Tn = T;
+
+  if (i > 0 && j > 0 && k > 0 && i < NX - 1 && j < NY - 1 && k < NZ - 1)
+    {
+      const uint m = mat[c];
+      /* Differences first: neighbours are close to T, so each difference
+       * is exact in float and the Laplacian keeps its small digits. */
+      const float lap = (T_in[c - 1] - T) + (T_in[c + 1] - T)
+                      + (T_in[c - NX] - T) + (T_in[c + NX] - T)
+                      + (T_in[c - (size_t) NX * NY] - T) + (T_in[c + (size_t) NX * NY] - T);
+      float dT = bh[m] * lap + perf[m] * (T_BLOOD - T);
+#if HAS_SOURCE
+      dT += factor * q[c];
+#endif
+      Tn = T + dT;
+      WB_PROBE (2);
+    }
+
+  T_out[c] = Tn;
+  WB_PROBE (3);
+  dose[c] += DOSE_DT * cem43_mean (T, Tn);
+  WB_PROBE (4);
+}
+
