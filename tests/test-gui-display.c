@@ -275,7 +275,7 @@ check_readouts (const char *out,
 }
 
 /* OpenCL on CI: frames published through the new path (host copy of the
- * slice), the exact reason, under GDK's EGL and GLX; what the view
+ * slice), the exact reason, under GDK's EGL, GLX and GLES; what the view
  * received is the engine's slice and what it drew is its colormap. */
 static void
 test_display_opencl (gconstpointer data)
@@ -566,6 +566,8 @@ main (int argc, char **argv)
     {
       g_test_add_data_func ("/wavebench/gui-display/opencl/gl-egl", "gl-egl", test_display_opencl);
       g_test_add_data_func ("/wavebench/gui-display/opencl/gl-glx", "gl-glx", test_display_opencl);
+      /* GLES: the frames' fences and pixel-unpack uploads are GLES 3.0 too. */
+      g_test_add_data_func ("/wavebench/gui-display/opencl/gl-gles", "gl-gles", test_display_opencl);
       g_test_add_func ("/wavebench/gui-display/slices", test_display_slices);
       g_test_add_func ("/wavebench/gui-display/forced", test_display_forced);
       g_test_add_func ("/wavebench/gui-display/2d", test_display_2d);

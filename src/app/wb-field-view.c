@@ -84,6 +84,7 @@ struct _WbFieldView
   WbClContext *shared_cl;           /* made against this view's GL context */
   char       *shared_error;         /* why that failed */
   guint       retry_id;             /* a render soon, for a frame still in flight */
+  guint64     shown_tag;            /* the tag of the frame shown last */
 };
 
 G_DEFINE_FINAL_TYPE (WbFieldView, wb_field_view, GTK_TYPE_GL_AREA)
@@ -958,6 +959,7 @@ frames_rebuild (WbFieldView *self)
   frames_key_copy (&pub->have, &want);
   pub->have_failed = frames == NULL;
   pub->generation++;
+  pub->last_tag = 0;
   g_clear_pointer (&pub->error, g_free);
   g_mutex_unlock (&pub->lock);
   /* No hook call uses @old now: it publishes under the lock. */
@@ -967,6 +969,7 @@ frames_rebuild (WbFieldView *self)
   g_clear_pointer (&self->frames_reason, g_free);
   g_clear_pointer (&self->frames_error, g_free);
   self->published_shown = FALSE;
+  self->shown_tag = 0;
   if (frames != NULL)
     {
       self->frames_path = wb_interop_frames_get_path (frames);
@@ -1015,6 +1018,7 @@ frames_drop (WbFieldView *self)
   frames_key_clear (&pub->have);
   pub->have_failed = FALSE;
   pub->enabled = FALSE;
+  pub->last_tag = 0;
   g_mutex_unlock (&pub->lock);
   g_clear_pointer (&old, wb_interop_frames_free);
   g_clear_pointer (&self->uploader, wb_field_renderer_free);
@@ -1440,9 +1444,10 @@ show_published (WbFieldView *self)
     {
       self->published_shown = tag >> TAG_STEP_BITS == generation;
       self->published_step = tag & TAG_STEP_MASK;
+      self->shown_tag = tag;
     }
-  /* A newer frame still being copied: look again soon. */
-  more = last_tag > tag || (!shown && !self->published_shown && last_tag >> TAG_STEP_BITS == generation);
+  /* A newer frame published but still being copied: look again soon. */
+  more = last_tag != self->shown_tag;
   if (shown && !self->published_shown)
     self->field_dirty = TRUE;     /* tex_field no longer holds the host frame */
   /* A frame skipped for want of a free slot: this show has freed those

@@ -1687,6 +1687,7 @@ script_set_slice (WbWindow *self)
   const char *axes = "xyz";
   const char *a = strchr (axes, parts[0][0]);
   guint axis;
+  gsize index;
 
   if (a == NULL || parts[0][0] == '\0' || parts[0][1] != '\0' || info == NULL || info->ndim < 3)
     {
@@ -1694,11 +1695,19 @@ script_set_slice (WbWindow *self)
       return;
     }
   axis = a - axes;
+  index = parts[1] != NULL ? g_ascii_strtoull (parts[1], NULL, 10) : info->shape[axis] / 2;
+  if (index >= info->shape[axis])
+    {
+      script_say (self, "slice %s: outside the grid", self->script.slice);
+      return;
+    }
   gtk_drop_down_set_selected (self->slice_axis_dropdown, axis);
-  if (parts[1] != NULL)
-    gtk_spin_button_set_value (self->slice_spin, g_ascii_strtoull (parts[1], NULL, 10));
-  script_say (self, "slice axis=%c index=%" G_GSIZE_FORMAT, axes[axis],
-              wb_field_view_get_slice_index (self->field_view));
+  wb_field_view_set_slice (self->field_view, axis, index);
+  update_slice_controls (self);
+  self->updating = TRUE;
+  gtk_spin_button_set_value (self->slice_spin, index);
+  self->updating = FALSE;
+  script_say (self, "slice axis=%c index=%" G_GSIZE_FORMAT, axes[axis], index);
 }
 
 /* Where frames are published, the one drawn must be of the final step
