@@ -763,6 +763,8 @@ on_loaded (WbRunner *runner,
     wb_runner_read_field_async (runner, "material", self->cancellable, material_read, g_object_ref (self));
 
   gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
+  /* A new sim: its published frames are the ones to draw again. */
+  wb_field_view_set_prefer_host_frames (self->field_view, FALSE);
   update_status (self);
   script_say (self, "loaded %s on %s: %s, %u-D, %" G_GSIZE_FORMAT " x %" G_GSIZE_FORMAT " x %" G_GSIZE_FORMAT,
               info->preset ? info->preset->name : "?", info->device_id, info->solver, info->ndim,
