@@ -23,6 +23,7 @@
 #include "wb-sim.h"
 #include "wb-tune.h"
 #include "wb-cli.h"
+#include "wb-cli-pstm.h"
 #include "wb-cli-common.h"
 
 /* --- devices --------------------------------------------------------- */
@@ -929,6 +930,9 @@ cmd_bench (int argc, char **argv)
       if (!bench_case (bc, device, kernels, readback, readback_steps, jb, !json, &error))
         return wb_cli_fail (g_steal_pointer (&error));
     }
+  /* Migration: arithmetic-bound, in contributions/s (its own row). */
+  if (g_str_equal (what, "all") && !wb_cli_bench_pstm_row (device, kernels, jb, !json, &error))
+    return wb_cli_fail (g_steal_pointer (&error));
   json_builder_end_array (jb);
   /* Which launch configurations ran, and every candidate's time when
    * they were measured in this run. */

@@ -846,6 +846,141 @@ bench_pstm_verify (WbDevice *device, const char *kernels, double *rel_l2, gsize 
   return ok;
 }
 
+typedef struct
+{
+  int           outputs;       /* per axis */
+  guint         n_tiles;
+  gsize         input_traces;
+  WbPstmStats   st;
+  WbPstmParams  pp;            /* as run (no checkpoint) */
+} PstmBenchRun;
+
+/* The benchmark case: @midpoints^2 midpoints 25 m apart, @offsets offsets
+ * from 0 to 1200 m, one diffractor, @samples samples of 4 ms; output
+ * @outputs^2 columns over the midpoint extent (0: from 8, doubled until a
+ * run lasts a third of @seconds) by @samples times; constant 2000 m/s,
+ * aperture @aperture m. */
+static gboolean
+bench_pstm_run (WbDevice *device, const char *kernels, int midpoints, int offsets, int outputs,
+                int samples, double aperture, double seconds, PstmBenchRun *run, GError **error)
+{
+  g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func ((GDestroyNotify) wb_device_unref);
+  g_autoptr(WbPstmInput) input = NULL;
+  g_autoptr(WbPstmJob) job = NULL;
+  g_autoptr(WbVelocity) velocity = NULL;
+  WbSynthParams sp;
+  WbPstmParams pp;
+  WbPstmStats st;
+  WbDiffractor d;
+
+  g_ptr_array_add (devices, wb_device_ref (device));
+  wb_synth_params_init (&sp);
+  sp.mnx = sp.mny = midpoints;
+  sp.n_samples = samples;
+  g_array_set_size (sp.offsets, 0);
+  for (int i = 0; i < offsets; i++)
+    {
+      double h = offsets > 1 ? 1200.0 * i / (offsets - 1) : 0;
+      g_array_append_val (sp.offsets, h);
+    }
+  d.x = 0.5 * (midpoints - 1) * sp.mdx;
+  d.y = d.x;
+  d.t0 = 0.5 * samples * sp.dt;
+  d.amplitude = 1;
+  g_array_append_val (sp.diffractors, d);
+  input = wb_synth_to_input (&sp, error);
+  wb_synth_params_clear (&sp);
+  if (input == NULL)
+    return FALSE;
+
+  wb_pstm_params_init (&pp);
+  if (!wb_pstm_params_auto_grid (&pp, input, 0, 0, error))
+    return FALSE;
+  pp.aperture_max = aperture;
+  velocity = wb_velocity_new_constant (2000);
+
+  /* A first small run builds (and caches) the program; then the output
+   * grid doubles per axis until a run lasts a third of the target, so
+   * that fixed costs (trace pre-filtering and upload) do not dominate a
+   * fast device's figure. */
+  {
+    gboolean calibrate = outputs == 0;
+    int n = 1;
+
+    for (;;)
+      {
+        g_clear_pointer (&job, wb_pstm_job_free);
+        pp.nx = pp.ny = n;
+        pp.dx = pp.dy = (midpoints - 1) * 25.0 / MAX (n - 1, 1);
+        job = wb_pstm_job_new (input, &pp, velocity, devices, kernels, error);
+        if (job == NULL || !wb_pstm_job_run (job, NULL, error))
+          return FALSE;
+        wb_pstm_job_get_stats (job, &st);
+        if (n == 1)
+          n = calibrate ? 8 : outputs;      /* after the warm-up */
+        else if (calibrate && st.seconds < seconds / 3 && n < 256)
+          n *= 2;
+        else
+          break;
+      }
+    outputs = n;
+  }
+  run->outputs = outputs;
+  run->n_tiles = wb_pstm_job_n_tiles (job);
+  run->input_traces = wb_pstm_input_geometry (input)->n_traces;
+  run->st = st;
+  run->pp = pp;
+  return TRUE;
+}
+
+/* One row of `bench all`: the default case, calibrated to this device. */
+gboolean
+wb_cli_bench_pstm_row (WbDevice     *device,
+                       const char   *kernels,
+                       JsonBuilder  *jb,
+                       gboolean      print,
+                       GError      **error)
+{
+  PstmBenchRun run;
+  double migrate_s, rate, kernel_rate, live_rate, flops;
+
+  if (!bench_pstm_run (device, kernels, 48, 4, 0, 500, 600, 2, &run, error))
+    return FALSE;
+  migrate_s = run.st.seconds - run.st.setup_seconds - run.st.tune_seconds;
+  rate = migrate_s > 0 ? run.st.contributions / migrate_s : 0;
+  kernel_rate = run.st.kernel_seconds > 0 ? run.st.contributions / run.st.kernel_seconds : rate;
+  live_rate = migrate_s > 0 ? run.st.live_contributions / migrate_s : 0;
+  flops = wb_pstm_flops_per_contribution (&run.pp);
+  if (print)
+    g_print ("pstm  %dx%dx%d %-12s %4" G_GSIZE_FORMAT " traces  %10.4g contributions/s (%.4g in kernels, %.4g live, "
+             "%.3g TFLOP/s at %.0f flops/live contribution)  arithmetic-bound: no GB/s\n",
+             run.outputs, run.outputs, run.pp.nt, device->id, run.input_traces, rate, kernel_rate, live_rate,
+             live_rate * flops * 1e-12, flops);
+  json_builder_begin_object (jb);
+  json_builder_set_member_name (jb, "solver");
+  json_builder_add_string_value (jb, "pstm");
+  json_builder_set_member_name (jb, "outputs");
+  json_builder_add_int_value (jb, run.outputs);
+  json_builder_set_member_name (jb, "samples");
+  json_builder_add_int_value (jb, run.pp.nt);
+  json_builder_set_member_name (jb, "input_traces");
+  json_builder_add_int_value (jb, run.input_traces);
+  json_builder_set_member_name (jb, "seconds");
+  json_builder_add_double_value (jb, migrate_s);
+  json_builder_set_member_name (jb, "contributions_per_s");
+  json_builder_add_double_value (jb, rate);
+  json_builder_set_member_name (jb, "kernel_contributions_per_s");
+  json_builder_add_double_value (jb, kernel_rate);
+  json_builder_set_member_name (jb, "live_contributions_per_s");
+  json_builder_add_double_value (jb, live_rate);
+  json_builder_set_member_name (jb, "flops_per_live_contribution");
+  json_builder_add_double_value (jb, flops);
+  json_builder_set_member_name (jb, "tflops");
+  json_builder_add_double_value (jb, live_rate * flops * 1e-12);
+  json_builder_end_object (jb);
+  return TRUE;
+}
+
 int
 wb_cli_bench_pstm (int argc, char **argv)
 {
@@ -878,15 +1013,10 @@ wb_cli_bench_pstm (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autofree char *notice = NULL;
   g_autoptr(GPtrArray) all = NULL;
-  g_autoptr(GPtrArray) devices = NULL;
   g_autoptr(WbDevice) device = NULL;
-  g_autoptr(WbPstmInput) input = NULL;
-  g_autoptr(WbPstmJob) job = NULL;
-  g_autoptr(WbVelocity) velocity = NULL;
-  WbSynthParams sp;
+  PstmBenchRun run;
   WbPstmParams pp;
   WbPstmStats st;
-  WbDiffractor d;
   double wall_rate, kernel_rate, live_rate, migrate_s, flops, tflops, kernel_tflops;
   g_autofree char *tune = NULL;
 
@@ -910,60 +1040,12 @@ wb_cli_bench_pstm (int argc, char **argv)
   device = wb_device_lookup (all, backend ? backend : "auto", NULL, &error);
   if (device == NULL)
     return wb_cli_fail (g_steal_pointer (&error));
-  devices = g_ptr_array_new_with_free_func ((GDestroyNotify) wb_device_unref);
-  g_ptr_array_add (devices, wb_device_ref (device));
 
-  wb_synth_params_init (&sp);
-  sp.mnx = sp.mny = midpoints;
-  sp.n_samples = samples;
-  g_array_set_size (sp.offsets, 0);
-  for (int i = 0; i < offsets; i++)
-    {
-      double h = offsets > 1 ? 1200.0 * i / (offsets - 1) : 0;
-      g_array_append_val (sp.offsets, h);
-    }
-  d.x = 0.5 * (midpoints - 1) * sp.mdx;
-  d.y = d.x;
-  d.t0 = 0.5 * samples * sp.dt;
-  d.amplitude = 1;
-  g_array_append_val (sp.diffractors, d);
-  input = wb_synth_to_input (&sp, &error);
-  wb_synth_params_clear (&sp);
-  if (input == NULL)
+  if (!bench_pstm_run (device, kernels, midpoints, offsets, outputs, samples, aperture, seconds, &run, &error))
     return wb_cli_fail (g_steal_pointer (&error));
-
-  wb_pstm_params_init (&pp);
-  if (!wb_pstm_params_auto_grid (&pp, input, 0, 0, &error))
-    return wb_cli_fail (g_steal_pointer (&error));
-  pp.aperture_max = aperture;
-  velocity = wb_velocity_new_constant (2000);
-
-  /* A first small run builds (and caches) the program; then the output
-   * grid doubles per axis until a run lasts a third of the target, so
-   * that fixed costs (trace pre-filtering and upload) do not dominate a
-   * fast device's figure. */
-  {
-    gboolean calibrate = outputs == 0;
-    int n = 1;
-
-    for (;;)
-      {
-        g_clear_pointer (&job, wb_pstm_job_free);
-        pp.nx = pp.ny = n;
-        pp.dx = pp.dy = (midpoints - 1) * 25.0 / MAX (n - 1, 1);
-        job = wb_pstm_job_new (input, &pp, velocity, devices, kernels, &error);
-        if (job == NULL || !wb_pstm_job_run (job, NULL, &error))
-          return wb_cli_fail (g_steal_pointer (&error));
-        wb_pstm_job_get_stats (job, &st);
-        if (n == 1)
-          n = calibrate ? 8 : outputs;      /* after the warm-up */
-        else if (calibrate && st.seconds < seconds / 3 && n < 256)
-          n *= 2;
-        else
-          break;
-      }
-    outputs = n;
-  }
+  outputs = run.outputs;
+  st = run.st;
+  pp = run.pp;
   /* Context creation, the program build and the launch tuning are once
    * per run (tuning once per device: cached) costs that a long migration
    * amortises: left out of the rate, reported apart.  The rest, the
@@ -1005,9 +1087,9 @@ wb_cli_bench_pstm (int argc, char **argv)
       json_builder_set_member_name (b, "samples");
       json_builder_add_int_value (b, samples);
       json_builder_set_member_name (b, "input_traces");
-      json_builder_add_int_value (b, wb_pstm_input_geometry (input)->n_traces);
+      json_builder_add_int_value (b, run.input_traces);
       json_builder_set_member_name (b, "tiles");
-      json_builder_add_int_value (b, wb_pstm_job_n_tiles (job));
+      json_builder_add_int_value (b, run.n_tiles);
       json_builder_set_member_name (b, "traces");
       json_builder_add_int_value (b, st.traces);
       json_builder_set_member_name (b, "contributions");
@@ -1063,8 +1145,8 @@ wb_cli_bench_pstm (int argc, char **argv)
     {
       g_print ("pstm  %-12s %dx%dx%d outputs, %u input traces, %u tiles: %" G_GUINT64_FORMAT " trace-tile pairs, "
                "%.3g contributions (%.3g live, %.0f%%)\n",
-               device->id, outputs, outputs, samples, (guint) wb_pstm_input_geometry (input)->n_traces,
-               wb_pstm_job_n_tiles (job), st.traces, (double) st.contributions,
+               device->id, outputs, outputs, samples, (guint) (guint) run.input_traces,
+               run.n_tiles, st.traces, (double) st.contributions,
                (double) st.live_contributions, 100.0 * st.live_contributions / MAX (st.contributions, 1));
       g_print ("  setup %.3f s (context, program, buffers), tuning %.3f s, teardown %.3f s: not counted\n",
                st.setup_seconds, st.tune_seconds, st.teardown_seconds);
