@@ -468,31 +468,144 @@ zld (global const float *restrict f, int cxy, int k)
 #define ZEDGE(s, m0, m1, m2, m3) edge_modulus (tab, s, m0, m1, m2, m3)
 #endif
 
+/* The stress update of cell c = (i, j, k) from its nine velocity
+ * differences, the arithmetic of vwe_stress term for term: the normal
+ * strain rates from the backward differences of vx along x, vy along y,
+ * vz along z, the shear ones from the forward differences. */
+VWE_INLINE void
+stress_at (global const uchar *restrict mat, constant float *tab,
+           global const float *restrict pml,
+           global float *restrict sxx, global float *restrict syy, global float *restrict szz,
+           global float *restrict sxy, global float *restrict sxz, global float *restrict syz,
+           global float *restrict rxx, global float *restrict ryy, global float *restrict rzz,
+           global float *restrict rxy, global float *restrict rxz, global float *restrict ryz,
+           global float *restrict psix, global float *restrict psiy, global float *restrict psiz,
+           global float *restrict peak, global float *restrict sumsq,
+           const int c, const int i, const int j, const int k, const bool inside,
+           const float bx_vx, const float by_vy, const float bz_vz,
+           const float fy_vx, const float fx_vy, const float fz_vx,
+           const float fx_vz, const float fz_vy, const float fy_vz)
+{
+  const int m = ZMAT0;
+  const float piU = ZTAB (m, 1), piR = ZTAB (m, 2);
+  const float muU = ZTAB (m, 3), muR = ZTAB (m, 4);
+
+  float exx = cpml_x (psix, pml, 0, 0, i, j, k, bx_vx);
+  float eyy = cpml_y (psiy, pml, 0, 0, i, j, k, by_vy);
+  float ezz = cpml_z (psiz, pml, 0, 0, i, j, k, bz_vz);
+  const float div = exx + eyy + ezz;
+
+#if ATTEN
+  RELAX (sxx, rxx, piU * div - 2.0f * muU * (eyy + ezz),
+         (piU - piR) * div - 2.0f * (muU - muR) * (eyy + ezz));
+  RELAX (syy, ryy, piU * div - 2.0f * muU * (exx + ezz),
+         (piU - piR) * div - 2.0f * (muU - muR) * (exx + ezz));
+  RELAX (szz, rzz, piU * div - 2.0f * muU * (exx + eyy),
+         (piU - piR) * div - 2.0f * (muU - muR) * (exx + eyy));
+#else
+  sxx[c] += piU * div - 2.0f * muU * (eyy + ezz);
+  syy[c] += piU * div - 2.0f * muU * (exx + ezz);
+  szz[c] += piU * div - 2.0f * muU * (exx + eyy);
+#endif
+#if MAPS
+  {
+    float p = -(sxx[c] + syy[c] + szz[c]) / 3.0f;
+    peak[c] = fmax (peak[c], fabs (p));
+    sumsq[c] += p * p;
+  }
+#endif
+  {
+    const float gU = ZEDGE (3, m, ZMAT (1, 0, 0), ZMAT (0, 1, 0), ZMAT (1, 1, 0));
+    float exy = cpml_y (psiy, pml, 1, 1, i, j, k, fy_vx)
+                + cpml_x (psix, pml, 1, 1, i, j, k, fx_vy);
+#if ATTEN
+    const float gR = ZEDGE (4, m, ZMAT (1, 0, 0), ZMAT (0, 1, 0), ZMAT (1, 1, 0));
+    RELAX (sxy, rxy, gU * exy, (gU - gR) * exy);
+#else
+    sxy[c] += gU * exy;
+#endif
+  }
+  {
+    const float gU = ZEDGE (3, m, ZMAT (1, 0, 0), ZMAT (0, 0, 1), ZMAT (1, 0, 1));
+    float exz = cpml_z (psiz, pml, 1, 1, i, j, k, fz_vx)
+                + cpml_x (psix, pml, 2, 1, i, j, k, fx_vz);
+#if ATTEN
+    const float gR = ZEDGE (4, m, ZMAT (1, 0, 0), ZMAT (0, 0, 1), ZMAT (1, 0, 1));
+    RELAX (sxz, rxz, gU * exz, (gU - gR) * exz);
+#else
+    sxz[c] += gU * exz;
+#endif
+  }
+  {
+    const float gU = ZEDGE (3, m, ZMAT (0, 1, 0), ZMAT (0, 0, 1), ZMAT (0, 1, 1));
+    float eyz = cpml_z (psiz, pml, 2, 1, i, j, k, fz_vy)
+                + cpml_y (psiy, pml, 2, 1, i, j, k, fy_vz);
+#if ATTEN
+    const float gR = ZEDGE (4, m, ZMAT (0, 1, 0), ZMAT (0, 0, 1), ZMAT (0, 1, 1));
+    RELAX (syz, ryz, gU * eyz, (gU - gR) * eyz);
+#else
+    syz[c] += gU * eyz;
+#endif
+  }
+}
+
+/* The velocity update of cell c from its nine stress differences, the
+ * arithmetic of vwe_particle term for term. */
+VWE_INLINE void
+particle_at (global const uchar *restrict mat, constant float *tab,
+             global const float *restrict pml,
+             global float *restrict vx, global float *restrict vy, global float *restrict vz,
+             global float *restrict psix, global float *restrict psiy, global float *restrict psiz,
+             const int c, const int i, const int j, const int k, const bool inside,
+             const float fx_sxx, const float by_sxy, const float bx_sxy, const float fy_syy,
+             const float bz_sxz, const float bz_syz, const float bx_sxz, const float by_syz,
+             const float fz_szz)
+{
+  const float b0 = ZTAB (ZMAT0, 0);
+  const float bx = 0.5f * (b0 + ZTAB (ZMAT (1, 0, 0), 0));
+  const float by = 0.5f * (b0 + ZTAB (ZMAT (0, 1, 0), 0));
+  const float bz = 0.5f * (b0 + ZTAB (ZMAT (0, 0, 1), 0));
+
+  float fx = cpml_x (psix, pml, 3, 1, i, j, k, fx_sxx)
+             + cpml_y (psiy, pml, 4, 0, i, j, k, by_sxy);
+  float fy = cpml_x (psix, pml, 4, 0, i, j, k, bx_sxy)
+             + cpml_y (psiy, pml, 3, 1, i, j, k, fy_syy);
+
+  fx += cpml_z (psiz, pml, 4, 0, i, j, k, bz_sxz);
+  fy += cpml_z (psiz, pml, 5, 0, i, j, k, bz_syz);
+  float fz = cpml_x (psix, pml, 5, 0, i, j, k, bx_sxz)
+             + cpml_y (psiy, pml, 5, 0, i, j, k, by_syz)
+             + cpml_z (psiz, pml, 3, 1, i, j, k, fz_szz);
+  vz[c] += bz * fz;
+  vx[c] += bx * fx;
+  vy[c] += by * fy;
+}
+
+#define STRESS_KERNEL_ARGS                                                       \
+  global const uchar *restrict mat, constant float *tab,                         \
+  global const float *restrict pml,                                              \
+  global const float *restrict vx, global const float *restrict vy,              \
+  global const float *restrict vz,                                               \
+  global float *restrict sxx, global float *restrict syy, global float *restrict szz, \
+  global float *restrict sxy, global float *restrict sxz, global float *restrict syz, \
+  global float *restrict rxx, global float *restrict ryy, global float *restrict rzz, \
+  global float *restrict rxy, global float *restrict rxz, global float *restrict ryz, \
+  global float *restrict psix, global float *restrict psiy, global float *restrict psiz, \
+  global float *restrict peak, global float *restrict sumsq
+#define STRESS_BUFS mat, tab, pml, sxx, syy, szz, sxy, sxz, syz, rxx, ryy, rzz, \
+  rxy, rxz, ryz, psix, psiy, psiz, peak, sumsq
+#define PARTICLE_KERNEL_ARGS                                                     \
+  global const uchar *restrict mat, constant float *tab,                         \
+  global const float *restrict pml,                                              \
+  global float *restrict vx, global float *restrict vy, global float *restrict vz, \
+  global const float *restrict sxx, global const float *restrict syy,            \
+  global const float *restrict szz, global const float *restrict sxy,            \
+  global const float *restrict sxz, global const float *restrict syz,            \
+  global float *restrict psix, global float *restrict psiy, global float *restrict psiz
+#define PARTICLE_BUFS mat, tab, pml, vx, vy, vz, psix, psiy, psiz
+
 kernel void
-vwe_stress_zm (global const uchar *restrict mat,
-               constant float     *tab,
-               global const float *restrict pml,
-               global const float *restrict vx,
-               global const float *restrict vy,
-               global const float *restrict vz,
-               global float       *restrict sxx,
-               global float       *restrict syy,
-               global float       *restrict szz,
-               global float       *restrict sxy,
-               global float       *restrict sxz,
-               global float       *restrict syz,
-               global float       *restrict rxx,
-               global float       *restrict ryy,
-               global float       *restrict rzz,
-               global float       *restrict rxy,
-               global float       *restrict rxz,
-               global float       *restrict ryz,
-               global float       *restrict psix,
-               global float       *restrict psiy,
-               global float       *restrict psiz,
-               global float       *restrict peak,
-               global float       *restrict sumsq,
-               const int                    zc)
+vwe_stress_zm (STRESS_KERNEL_ARGS, const int zc)
 {
   const int i = get_global_id (0), j = get_global_id (1);
   const int k0 = (int) get_global_id (2) * zc;
@@ -513,67 +626,11 @@ vwe_stress_zm (global const uchar *restrict mat,
     {
       const float a3 = zld (vx, cxy, k + 2), b3 = zld (vy, cxy, k + 2), z3 = zld (vz, cxy, k + 1);
       const bool inside = in_xy && k >= 2 && k < NZ - 2;
-      const int m = ZMAT0;
-      const float piU = ZTAB (m, 1), piR = ZTAB (m, 2);
-      const float muU = ZTAB (m, 3), muR = ZTAB (m, 4);
 
-      float exx = cpml_x (psix, pml, 0, 0, i, j, k, ZDB_X (vx, a1));
-      float eyy = cpml_y (psiy, pml, 0, 0, i, j, k, ZDB_Y (vy, b1));
-      float ezz = cpml_z (psiz, pml, 0, 0, i, j, k, QDB (z0, z1, z2, z3));
-      const float div = exx + eyy + ezz;
-
-#if ATTEN
-      RELAX (sxx, rxx, piU * div - 2.0f * muU * (eyy + ezz),
-             (piU - piR) * div - 2.0f * (muU - muR) * (eyy + ezz));
-      RELAX (syy, ryy, piU * div - 2.0f * muU * (exx + ezz),
-             (piU - piR) * div - 2.0f * (muU - muR) * (exx + ezz));
-      RELAX (szz, rzz, piU * div - 2.0f * muU * (exx + eyy),
-             (piU - piR) * div - 2.0f * (muU - muR) * (exx + eyy));
-#else
-      sxx[c] += piU * div - 2.0f * muU * (eyy + ezz);
-      syy[c] += piU * div - 2.0f * muU * (exx + ezz);
-      szz[c] += piU * div - 2.0f * muU * (exx + eyy);
-#endif
-#if MAPS
-      {
-        float p = -(sxx[c] + syy[c] + szz[c]) / 3.0f;
-        peak[c] = fmax (peak[c], fabs (p));
-        sumsq[c] += p * p;
-      }
-#endif
-      {
-        const float gU = ZEDGE (3, m, ZMAT (1, 0, 0), ZMAT (0, 1, 0), ZMAT (1, 1, 0));
-        float exy = cpml_y (psiy, pml, 1, 1, i, j, k, ZDF_Y (vx, a1))
-                    + cpml_x (psix, pml, 1, 1, i, j, k, ZDF_X (vy, b1));
-#if ATTEN
-        const float gR = ZEDGE (4, m, ZMAT (1, 0, 0), ZMAT (0, 1, 0), ZMAT (1, 1, 0));
-        RELAX (sxy, rxy, gU * exy, (gU - gR) * exy);
-#else
-        sxy[c] += gU * exy;
-#endif
-      }
-      {
-        const float gU = ZEDGE (3, m, ZMAT (1, 0, 0), ZMAT (0, 0, 1), ZMAT (1, 0, 1));
-        float exz = cpml_z (psiz, pml, 1, 1, i, j, k, QDF (a0, a1, a2, a3))
-                    + cpml_x (psix, pml, 2, 1, i, j, k, ZDF_X (vz, z2));
-#if ATTEN
-        const float gR = ZEDGE (4, m, ZMAT (1, 0, 0), ZMAT (0, 0, 1), ZMAT (1, 0, 1));
-        RELAX (sxz, rxz, gU * exz, (gU - gR) * exz);
-#else
-        sxz[c] += gU * exz;
-#endif
-      }
-      {
-        const float gU = ZEDGE (3, m, ZMAT (0, 1, 0), ZMAT (0, 0, 1), ZMAT (0, 1, 1));
-        float eyz = cpml_z (psiz, pml, 2, 1, i, j, k, QDF (b0, b1, b2, b3))
-                    + cpml_y (psiy, pml, 2, 1, i, j, k, ZDF_Y (vz, z2));
-#if ATTEN
-        const float gR = ZEDGE (4, m, ZMAT (0, 1, 0), ZMAT (0, 0, 1), ZMAT (0, 1, 1));
-        RELAX (syz, ryz, gU * eyz, (gU - gR) * eyz);
-#else
-        syz[c] += gU * eyz;
-#endif
-      }
+      stress_at (STRESS_BUFS, c, i, j, k, inside,
+                 ZDB_X (vx, a1), ZDB_Y (vy, b1), QDB (z0, z1, z2, z3),
+                 ZDF_Y (vx, a1), ZDF_X (vy, b1), QDF (a0, a1, a2, a3),
+                 ZDF_X (vz, z2), QDF (b0, b1, b2, b3), ZDF_Y (vz, z2));
       a0 = a1; a1 = a2; a2 = a3;
       b0 = b1; b1 = b2; b2 = b3;
       z0 = z1; z1 = z2; z2 = z3;
@@ -581,22 +638,7 @@ vwe_stress_zm (global const uchar *restrict mat,
 }
 
 kernel void
-vwe_particle_zm (global const uchar *restrict mat,
-                 constant float     *tab,
-                 global const float *restrict pml,
-                 global float       *restrict vx,
-                 global float       *restrict vy,
-                 global float       *restrict vz,
-                 global const float *restrict sxx,
-                 global const float *restrict syy,
-                 global const float *restrict szz,
-                 global const float *restrict sxy,
-                 global const float *restrict sxz,
-                 global const float *restrict syz,
-                 global float       *restrict psix,
-                 global float       *restrict psiy,
-                 global float       *restrict psiz,
-                 const int                    zc)
+vwe_particle_zm (PARTICLE_KERNEL_ARGS, const int zc)
 {
   const int i = get_global_id (0), j = get_global_id (1);
   const int k0 = (int) get_global_id (2) * zc;
@@ -617,24 +659,128 @@ vwe_particle_zm (global const uchar *restrict mat,
     {
       const float s3 = zld (szz, cxy, k + 2), x3 = zld (sxz, cxy, k + 1), y3 = zld (syz, cxy, k + 1);
       const bool inside = in_xy && k >= 2 && k < NZ - 2;
-      const float b0 = ZTAB (ZMAT0, 0);
-      const float bx = 0.5f * (b0 + ZTAB (ZMAT (1, 0, 0), 0));
-      const float by = 0.5f * (b0 + ZTAB (ZMAT (0, 1, 0), 0));
-      const float bz = 0.5f * (b0 + ZTAB (ZMAT (0, 0, 1), 0));
+      const float cxx = sxx[c], cxy_ = sxy[c], cyy = syy[c];
 
-      float fx = cpml_x (psix, pml, 3, 1, i, j, k, ZDF_X (sxx, sxx[c]))
-                 + cpml_y (psiy, pml, 4, 0, i, j, k, ZDB_Y (sxy, sxy[c]));
-      float fy = cpml_x (psix, pml, 4, 0, i, j, k, ZDB_X (sxy, sxy[c]))
-                 + cpml_y (psiy, pml, 3, 1, i, j, k, ZDF_Y (syy, syy[c]));
+      particle_at (PARTICLE_BUFS, c, i, j, k, inside,
+                   ZDF_X (sxx, cxx), ZDB_Y (sxy, cxy_), ZDB_X (sxy, cxy_), ZDF_Y (syy, cyy),
+                   QDB (x0, x1, x2, x3), QDB (y0, y1, y2, y3), ZDB_X (sxz, x2), ZDB_Y (syz, y2),
+                   QDF (s0, s1, s2, s3));
+      s0 = s1; s1 = s2; s2 = s3;
+      x0 = x1; x1 = x2; x2 = x3;
+      y0 = y1; y1 = y2; y2 = y3;
+    }
+}
 
-      fx += cpml_z (psiz, pml, 4, 0, i, j, k, QDB (x0, x1, x2, x3));
-      fy += cpml_z (psiz, pml, 5, 0, i, j, k, QDB (y0, y1, y2, y3));
-      float fz = cpml_x (psix, pml, 5, 0, i, j, k, ZDB_X (sxz, x2))
-                 + cpml_y (psiy, pml, 5, 0, i, j, k, ZDB_Y (syz, y2))
-                 + cpml_z (psiz, pml, 3, 1, i, j, k, QDF (s0, s1, s2, s3));
-      vz[c] += bz * fz;
-      vx[c] += bx * fx;
-      vy[c] += by * fy;
+/* --- z-marching with local-memory tiles ("zl") ------------------------
+ *
+ * As the zm kernels, but the x and y neighbours come from tiles of the
+ * current plane in local memory, (LX + 4) x (LY + 4) per field (halo 2),
+ * filled by the whole work-group; the grid's edge rule (zero or
+ * periodic) is applied while filling, so the differences need no edge
+ * branch.  Two tiles per field alternate between planes, so one barrier
+ * per plane suffices: a tile is refilled two planes later, after every
+ * work-item has passed the barrier of the plane in between.  @tile holds
+ * 2 x NT x (LX + 4) x (LY + 4) floats (NT: 3 fields for the stress, 5 for
+ * the particle kernel).  The work-group is LX x LY x 1. */
+
+/* Fills tile @t (TN floats, row length TW) with field @f around the
+ * group's rectangle at plane @k. */
+#define FILL(t, f)                                                       \
+  for (int q = lid; q < TN; q += LN)                                     \
+    {                                                                    \
+      const int ti = q % TW, tj = q / TW;                                \
+      const int gi = gx0 + ti - 2, gj = gy0 + tj - 2;                    \
+      (t)[q] = full ? (f)[gi + NX * (gj + NY * k)] : ld ((f), gi, gj, k); \
+    }
+/* Neighbour (a, b) of the work-item's cell in tile @t. */
+#define TL(t, a, b) (t)[t0 + (a) + TW * (b)]
+#define TDF_X(t, f0) (C1 * (TL (t, 1, 0) - (f0)) + C2 * (TL (t, 2, 0) - TL (t, -1, 0)))
+#define TDB_X(t, f0) (C1 * ((f0) - TL (t, -1, 0)) + C2 * (TL (t, 1, 0) - TL (t, -2, 0)))
+#define TDF_Y(t, f0) (C1 * (TL (t, 0, 1) - (f0)) + C2 * (TL (t, 0, 2) - TL (t, 0, -1)))
+#define TDB_Y(t, f0) (C1 * ((f0) - TL (t, 0, -1)) + C2 * (TL (t, 0, 1) - TL (t, 0, -2)))
+
+#define ZL_SETUP                                                         \
+  const int li = get_local_id (0), lj = get_local_id (1);               \
+  const int LX = get_local_size (0), LY = get_local_size (1);           \
+  const int TW = LX + 4, TN = TW * (LY + 4), LN = LX * LY;              \
+  const int lid = li + LX * lj, t0 = (li + 2) + TW * (lj + 2);          \
+  const int gx0 = get_group_id (0) * LX, gy0 = get_group_id (1) * LY;   \
+  const int i = gx0 + li, j = gy0 + lj;                                 \
+  const int k0 = (int) get_group_id (2) * zc;                           \
+  const bool active = i < NX && j < NY;                                 \
+  const bool full = gx0 >= 2 && gx0 + LX + 2 <= NX && gy0 >= 2 && gy0 + LY + 2 <= NY; \
+  const bool in_xy = i >= 2 && i < NX - 2 && j >= 2 && j < NY - 2;      \
+  /* Work-items past the grid's edge load from column 0 and store nothing. */ \
+  const int cxy = active ? i + NX * j : 0;                              \
+  const int k1 = min (k0 + zc, NZ);                                     \
+  int c = cxy + NXY * k0
+
+kernel void
+vwe_stress_zl (STRESS_KERNEL_ARGS, const int zc, local float *tile)
+{
+  ZL_SETUP;
+
+  /* Uniform over the group: the whole group has the same k0. */
+  if (k0 >= NZ)
+    return;
+  float a0 = zld (vx, cxy, k0 - 1), a1 = vx[c], a2 = zld (vx, cxy, k0 + 1);
+  float b0 = zld (vy, cxy, k0 - 1), b1 = vy[c], b2 = zld (vy, cxy, k0 + 1);
+  float z0 = zld (vz, cxy, k0 - 2), z1 = zld (vz, cxy, k0 - 1), z2 = vz[c];
+
+  for (int k = k0; k < k1; k++, c += NXY)
+    {
+      local float *tx = tile + ((k - k0) & 1) * 3 * TN, *ty = tx + TN, *tz = ty + TN;
+      const float a3 = zld (vx, cxy, k + 2), b3 = zld (vy, cxy, k + 2), z3 = zld (vz, cxy, k + 1);
+      const bool inside = in_xy && k >= 2 && k < NZ - 2;
+
+      FILL (tx, vx);
+      FILL (ty, vy);
+      FILL (tz, vz);
+      barrier (CLK_LOCAL_MEM_FENCE);
+      if (active)
+        stress_at (STRESS_BUFS, c, i, j, k, inside,
+                   TDB_X (tx, a1), TDB_Y (ty, b1), QDB (z0, z1, z2, z3),
+                   TDF_Y (tx, a1), TDF_X (ty, b1), QDF (a0, a1, a2, a3),
+                   TDF_X (tz, z2), QDF (b0, b1, b2, b3), TDF_Y (tz, z2));
+      a0 = a1; a1 = a2; a2 = a3;
+      b0 = b1; b1 = b2; b2 = b3;
+      z0 = z1; z1 = z2; z2 = z3;
+    }
+}
+
+kernel void
+vwe_particle_zl (PARTICLE_KERNEL_ARGS, const int zc, local float *tile)
+{
+  ZL_SETUP;
+
+  if (k0 >= NZ)
+    return;
+  float s0 = zld (szz, cxy, k0 - 1), s1 = szz[c], s2 = zld (szz, cxy, k0 + 1);
+  float x0 = zld (sxz, cxy, k0 - 2), x1 = zld (sxz, cxy, k0 - 1), x2 = sxz[c];
+  float y0 = zld (syz, cxy, k0 - 2), y1 = zld (syz, cxy, k0 - 1), y2 = syz[c];
+
+  for (int k = k0; k < k1; k++, c += NXY)
+    {
+      local float *txx = tile + ((k - k0) & 1) * 5 * TN, *tyy = txx + TN, *txy = tyy + TN;
+      local float *txz = txy + TN, *tyz = txz + TN;
+      const float s3 = zld (szz, cxy, k + 2), x3 = zld (sxz, cxy, k + 1), y3 = zld (syz, cxy, k + 1);
+      const bool inside = in_xy && k >= 2 && k < NZ - 2;
+
+      FILL (txx, sxx);
+      FILL (tyy, syy);
+      FILL (txy, sxy);
+      FILL (txz, sxz);
+      FILL (tyz, syz);
+      barrier (CLK_LOCAL_MEM_FENCE);
+      if (active)
+        {
+          const float cxx = TL (txx, 0, 0), cxy_ = TL (txy, 0, 0), cyy = TL (tyy, 0, 0);
+
+          particle_at (PARTICLE_BUFS, c, i, j, k, inside,
+                       TDF_X (txx, cxx), TDB_Y (txy, cxy_), TDB_X (txy, cxy_), TDF_Y (tyy, cyy),
+                       QDB (x0, x1, x2, x3), QDB (y0, y1, y2, y3), TDB_X (txz, x2),
+                       TDB_Y (tyz, y2), QDF (s0, s1, s2, s3));
+        }
       s0 = s1; s1 = s2; s2 = s3;
       x0 = x1; x1 = x2; x2 = x3;
       y0 = y1; y1 = y2; y2 = y3;

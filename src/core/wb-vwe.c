@@ -39,6 +39,7 @@ typedef struct
   cl_program  program;
   cl_kernel   k_stress, k_particle, k_src_v, k_src_s, k_sensors;
   cl_kernel   k_stress_zm, k_particle_zm;   /* 3D z-marching variants, or NULL */
+  cl_kernel   k_stress_zl, k_particle_zl;   /* the same with local-memory tiles */
   cl_mem      mat, tab, pml, dummy;
   cl_mem      v[3], s[6], r[6], psi[3];
   cl_mem      peak, sumsq, chan, traces;
@@ -47,6 +48,7 @@ typedef struct
   /* Launch choices (wb-tune.h): variant "cell" (vwe_stress, vwe_particle)
    * or "zm" (the z-marching kernels, param = cells per work-item). */
   WbTuneChoice tune_stress, tune_particle;
+  cl_kernel   ks, kp;                     /* the chosen kernels, borrowed */
   gboolean    debug_active;           /* kernel debugging: cell kernels as configured */
   WbKernelDebug *dbg;             /* kernel debugging (wb-launch.h) */
   const WbKernelConfig *pending;  /* the config cl_init builds, borrowed */
@@ -110,6 +112,8 @@ vwe_free (WbSim *sim)
   WB_CL_RELEASE (s->k_particle, clReleaseKernel);
   WB_CL_RELEASE (s->k_stress_zm, clReleaseKernel);
   WB_CL_RELEASE (s->k_particle_zm, clReleaseKernel);
+  WB_CL_RELEASE (s->k_stress_zl, clReleaseKernel);
+  WB_CL_RELEASE (s->k_particle_zl, clReleaseKernel);
   WB_CL_RELEASE (s->k_src_v, clReleaseKernel);
   WB_CL_RELEASE (s->k_src_s, clReleaseKernel);
   WB_CL_RELEASE (s->k_sensors, clReleaseKernel);
@@ -227,10 +231,11 @@ is_cell (const WbTuneChoice *c)
   return c->variant[0] == '\0' || g_str_equal (c->variant, "cell");
 }
 
+/* The column kernels: zm, and zl (zm with local-memory tiles). */
 static gboolean
 is_zm (const WbTuneChoice *c)
 {
-  return g_str_equal (c->variant, "zm");
+  return g_str_equal (c->variant, "zm") || g_str_equal (c->variant, "zl");
 }
 
 /* Cells per work-item of a zm choice (param 0: 16). */
@@ -292,6 +297,8 @@ candidates (const WbVwe *s)
     { 32, 4 }, { 32, 8 }, { 64, 4 }, { 64, 2 }, { 128, 2 }, { 128, 1 }, { 256, 1 }, { 32, 16 },
   };
   static const guint zm_len[] = { 8, 16, 32, 64 };
+  /* Tiles want rows: the halo costs (LX + 4)(LY + 4) / (LX LY). */
+  static const gsize zl_shapes[][2] = { { 32, 4 }, { 32, 8 }, { 64, 4 }, { 32, 16 }, { 64, 8 } };
 
   g_array_append_val (c, d);
   for (guint i = 0; i < G_N_ELEMENTS (cell3); i++)
@@ -311,6 +318,10 @@ candidates (const WbVwe *s)
           t = make_choice ("zm", 0, 0, 0, zm_len[z]);
           g_array_append_val (c, t);
         }
+      t = make_choice ("zl", 16, 4, 1, 16);
+      g_array_append_val (c, t);
+      t = make_choice ("zl", 32, 4, 1, 16);
+      g_array_append_val (c, t);
       return c;
     }
   for (guint i = 0; i < G_N_ELEMENTS (zm_shapes); i++)
@@ -323,6 +334,12 @@ candidates (const WbVwe *s)
   g_array_append_val (c, t);
   t = make_choice ("zm", 64, 4, 1, 1);
   g_array_append_val (c, t);
+  for (guint i = 0; i < G_N_ELEMENTS (zl_shapes); i++)
+    for (guint z = 0; z < G_N_ELEMENTS (zm_len); z++)
+      {
+        t = make_choice ("zl", zl_shapes[i][0], zl_shapes[i][1], 1, zm_len[z]);
+        g_array_append_val (c, t);
+      }
   return c;
 }
 
@@ -342,23 +359,55 @@ choice_kernel (WbVwe              *s,
     k = stress ? s->k_stress : s->k_particle;
   else if (is_zm (choice))
     {
+      const gboolean tiles = choice->variant[1] == 'l';
       cl_int zc = (cl_int) zm_cells (choice);
 
-      k = stress ? s->k_stress_zm : s->k_particle_zm;
+      if (tiles)
+        k = stress ? s->k_stress_zl : s->k_particle_zl;
+      else
+        k = stress ? s->k_stress_zm : s->k_particle_zm;
       if (k == NULL)
         {
           g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
-                       "vwe: launch variant 'zm' needs a 3D grid, 32-bit indices and no kernel "
-                       "debugging");
+                       "vwe: launch variant '%s' needs a 3D grid, 32-bit indices and no kernel "
+                       "debugging", choice->variant);
           return FALSE;
         }
       if (!wb_cl_set_arg (k, stress ? 23 : 15, sizeof zc, &zc, error))
         return FALSE;
+      if (tiles)
+        {
+          /* Two tiles per field (3 for the stress, 5 for the particle
+           * kernel), (LX + 4) x (LY + 4) floats each. */
+          const gsize bytes = 2 * (stress ? 3 : 5) * (choice->local[0] + 4)
+                              * (choice->local[1] + 4) * sizeof (float);
+          cl_ulong have = 0, used = 0;
+
+          if (choice->local[0] == 0 || choice->local[2] != 1)
+            {
+              g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                           "vwe: launch variant 'zl' needs a work-group LXxLYx1");
+              return FALSE;
+            }
+          clGetDeviceInfo (s->parent.device->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof have,
+                           &have, NULL);
+          clGetKernelWorkGroupInfo (k, s->parent.device->device, CL_KERNEL_LOCAL_MEM_SIZE,
+                                    sizeof used, &used, NULL);
+          if (bytes + used > have)
+            {
+              g_set_error (error, WB_ERROR, WB_ERROR_DEVICE,
+                           "vwe: tiles of %" G_GSIZE_FORMAT " bytes exceed the device's local "
+                           "memory (%" G_GUINT64_FORMAT " bytes)", bytes, (guint64) have);
+              return FALSE;
+            }
+          if (!wb_cl_set_arg (k, stress ? 24 : 16, bytes, NULL, error))
+            return FALSE;
+        }
     }
   else
     {
       g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
-                   "vwe: no launch variant '%s' (cell, zm)", choice->variant);
+                   "vwe: no launch variant '%s' (cell, zm, zl)", choice->variant);
       return FALSE;
     }
   if (clGetKernelWorkGroupInfo (k, s->parent.device->device, CL_KERNEL_WORK_GROUP_SIZE,
@@ -493,9 +542,10 @@ choose_launches (WbVwe   *s,
 {
   const char *env = g_getenv ("WB_VWE_LOCAL");
   gboolean measured = FALSE;
-  cl_kernel k;
 
   s->tune_stress = s->tune_particle = default_choice (s);
+  s->kp = s->k_particle;
+  s->ks = s->k_stress;
   if (s->debug_active)
     return TRUE;
   if (env != NULL && *env != '\0')
@@ -526,9 +576,9 @@ choose_launches (WbVwe   *s,
           wb_tune_result_clear (&r);
         }
     }
-  /* Set the column lengths (and check a pinned choice). */
-  if (!choice_kernel (s, FALSE, &s->tune_particle, &k, error)
-      || !choice_kernel (s, TRUE, &s->tune_stress, &k, error))
+  /* Set the column lengths and tiles (and check a pinned choice). */
+  if (!choice_kernel (s, FALSE, &s->tune_particle, &s->kp, error)
+      || !choice_kernel (s, TRUE, &s->tune_stress, &s->ks, error))
     {
       g_prefix_error (error, "vwe launch choice: ");
       return FALSE;
@@ -641,10 +691,15 @@ cl_init (WbVwe       *s,
       g_autoptr(GError) local = NULL;
 
       if (!(s->k_stress_zm = wb_cl_create_kernel (s->program, "vwe_stress_zm", &local))
-          || !(s->k_particle_zm = wb_cl_create_kernel (s->program, "vwe_particle_zm", &local)))
+          || !(s->k_particle_zm = wb_cl_create_kernel (s->program, "vwe_particle_zm", &local))
+          || !(s->k_stress_zl = wb_cl_create_kernel (s->program, "vwe_stress_zl", &local))
+          || !(s->k_particle_zl = wb_cl_create_kernel (s->program, "vwe_particle_zl", &local)))
         {
           g_debug ("z-marching kernels not used: %s", local->message);
           WB_CL_RELEASE (s->k_stress_zm, clReleaseKernel);
+          WB_CL_RELEASE (s->k_particle_zm, clReleaseKernel);
+          WB_CL_RELEASE (s->k_stress_zl, clReleaseKernel);
+          WB_CL_RELEASE (s->k_particle_zl, clReleaseKernel);
         }
     }
 
@@ -719,7 +774,9 @@ cl_init (WbVwe       *s,
       return FALSE;
     if (s->k_stress_zm
         && (!set_args (s->k_stress_zm, stress_args, G_N_ELEMENTS (stress_args), error)
-            || !set_args (s->k_particle_zm, particle_args, G_N_ELEMENTS (particle_args), error)))
+            || !set_args (s->k_particle_zm, particle_args, G_N_ELEMENTS (particle_args), error)
+            || !set_args (s->k_stress_zl, stress_args, G_N_ELEMENTS (stress_args), error)
+            || !set_args (s->k_particle_zl, particle_args, G_N_ELEMENTS (particle_args), error)))
       return FALSE;
     for (guint i = 0; i < 3; i++)
       if (!wb_cl_set_arg (s->k_src_v, 7 + i, sizeof (cl_mem), sensor_fields[i], error)
@@ -852,11 +909,10 @@ cl_step (WbVwe   *s,
     {
       const cl_int half = (cl_int) (2 * sim->step + 1);
 
-      if (!launch_choice (s, is_zm (&s->tune_particle) ? s->k_particle_zm : s->k_particle,
-                          &s->tune_particle, NULL, error)
+      if (!launch_choice (s, s->kp, &s->tune_particle, NULL, error)
           || !enqueue_sources (s, VWE_SRC_VELOCITY, half, error)
           || !(is_zm (&s->tune_stress)
-               ? launch_choice (s, s->k_stress_zm, &s->tune_stress, NULL, error)
+               ? launch_choice (s, s->ks, &s->tune_stress, NULL, error)
                : wb_kernel_debug_enqueue (s->dbg, sim->cl, error))
           || !enqueue_sources (s, VWE_SRC_PRESSURE, half + 1, error))
         return FALSE;
