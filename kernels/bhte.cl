@@ -108,6 +108,15 @@ typedef long bhte_idx;
 #endif
 #define BHTE_PLANE ((bhte_idx) NX * (bhte_idx) NY)
 
+/* BHTE_UNROLL1 (a tuning option, ".u1"): the z loops are not unrolled,
+ * which keeps a compiler from multiplying the registers of the loop body
+ * (fewer registers, more work-items resident). */
+#if BHTE_UNROLL1
+#define BHTE_ZLOOP _Pragma ("unroll 1")
+#else
+#define BHTE_ZLOOP
+#endif
+
 /* The new temperature of an interior cell from its six neighbours, in
  * bhte_step's order of operations. */
 BHTE_INLINE float
@@ -255,6 +264,7 @@ bhte_zmarch_body (__global const float * restrict T_in,
     qc[e] = 0.0f;
 #endif
 
+  BHTE_ZLOOP
   for (int k = k0; k < k1; k++, c += BHTE_PLANE)
     {
       float tpp[4], dn[4], qn[4], ym[4], yp[4], Tn[4], Dn[4];
@@ -391,6 +401,7 @@ bhte_zmarch_lds (BHTE_ZMARCH_ARGS,
 #endif
     }
 
+  BHTE_ZLOOP
   for (int k = k0; k < k1; k++)
     {
       __local float *t = tile + (k & 1) * tsize;
@@ -498,6 +509,7 @@ bhte_zmarch2 (BHTE_ZMARCH_ARGS,
       t0p = T_in[c + BHTE_PLANE];
     }
 
+  BHTE_ZLOOP
   for (int p = k0 - 1; p <= k1; p++, c += BHTE_PLANE)
     {
       __local float *a = tile0 + (p & 1) * size0;

@@ -943,6 +943,51 @@ make_power (const BhteParams *p)
 
 /* --- the simulation object ------------------------------------------ */
 
+/* The kernels the tuner chooses among (kernels/bhte.cl). */
+typedef struct
+{
+  const char *variant;   /* the tuning name */
+  const char *kernel;
+  guint       vec;       /* cells per work-item along x */
+  gboolean    zmarch;    /* walks columns of param cells along z */
+  gboolean    lds;       /* takes local tiles as its last arguments */
+  guint       steps;     /* time steps per launch */
+} BhteKernelInfo;
+
+static const BhteKernelInfo bhte_kernels[] = {
+  { "cell",       "bhte_step",       1, FALSE, FALSE, 1 },
+  { "zmarch",     "bhte_zmarch",     1, TRUE,  FALSE, 1 },
+  { "zmarch_v2",  "bhte_zmarch_v2",  2, TRUE,  FALSE, 1 },
+  { "zmarch_v4",  "bhte_zmarch_v4",  4, TRUE,  FALSE, 1 },
+  { "zmarch_lds", "bhte_zmarch_lds", 1, TRUE,  TRUE,  1 },
+  /* two steps per launch; its local size names the tile, the work-group
+   * is the tile with a one-cell ring, (LX + 2) x (LY + 2) */
+  { "zmarch2",    "bhte_zmarch2",    1, TRUE,  TRUE,  2 },
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (bhte_kernels) == 6);
+
+/* A build of bhte.cl with code-generation options, named by suffixes of
+ * the tuning variant: ".u1" z loops not unrolled (BHTE_UNROLL1), ".rN" at
+ * most N registers per work-item (NVIDIA's -cl-nv-maxrregcount). */
+typedef struct
+{
+  guint      unroll1;
+  guint      maxrreg;
+  cl_program program;
+  cl_kernel  k[G_N_ELEMENTS (bhte_kernels)];  /* NULL where the file lacks one */
+} BhteBuild;
+
+static void
+bhte_build_free (BhteBuild *b)
+{
+  if (b == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (b->k); i++)
+    WB_CL_RELEASE (b->k[i], clReleaseKernel);
+  WB_CL_RELEASE (b->program, clReleaseProgram);
+  g_free (b);
+}
+
 typedef struct
 {
   WbSim       parent;
@@ -971,33 +1016,17 @@ typedef struct
   /* The tuned launch (wb-tune.h): kernels of the first program, one per
    * entry of bhte_kernels (NULL where a kernel file lacks one), and the
    * choice.  Debugging launches s->kernel through s->dbg instead. */
-  cl_kernel    fast[6];
-  guint        fast_index;
+  BhteBuild   *builds[16];  /* [0] from s->program, the others made for tuning */
+  guint        n_builds;
+  BhteBuild   *use;         /* the chosen kernel's build */
+  guint        fast_index;  /* the chosen kernel in bhte_kernels */
   WbTuneChoice choice;
+  char        *defines;     /* the build's #define lines */
+  gboolean     nv_options;  /* the device takes -cl-nv-* options */
+  gboolean     sweep_log;   /* print the registers of every build (sweeps) */
 } BhteSim;
 
-/* The kernels the tuner chooses among (kernels/bhte.cl). */
-typedef struct
-{
-  const char *variant;   /* the tuning name */
-  const char *kernel;
-  guint       vec;       /* cells per work-item along x */
-  gboolean    zmarch;    /* walks columns of param cells along z */
-  gboolean    lds;       /* takes local tiles as its last arguments */
-  guint       steps;     /* time steps per launch */
-} BhteKernelInfo;
 
-static const BhteKernelInfo bhte_kernels[] = {
-  { "cell",       "bhte_step",       1, FALSE, FALSE, 1 },
-  { "zmarch",     "bhte_zmarch",     1, TRUE,  FALSE, 1 },
-  { "zmarch_v2",  "bhte_zmarch_v2",  2, TRUE,  FALSE, 1 },
-  { "zmarch_v4",  "bhte_zmarch_v4",  4, TRUE,  FALSE, 1 },
-  { "zmarch_lds", "bhte_zmarch_lds", 1, TRUE,  TRUE,  1 },
-  /* two steps per launch; its local size names the tile, the work-group
-   * is the tile with a one-cell ring, (LX + 2) x (LY + 2) */
-  { "zmarch2",    "bhte_zmarch2",    1, TRUE,  TRUE,  2 },
-};
-G_STATIC_ASSERT (G_N_ELEMENTS (bhte_kernels) == 6);
 
 static const char *bhte_field_names[] = { "T", "dose", "Q", "material", NULL };
 
@@ -1007,8 +1036,9 @@ bhte_free (WbSim *sim)
   BhteSim *s = (BhteSim *) sim;
 
   WB_CL_RELEASE (s->kernel, clReleaseKernel);
-  for (guint i = 0; i < G_N_ELEMENTS (s->fast); i++)
-    WB_CL_RELEASE (s->fast[i], clReleaseKernel);
+  for (guint i = 0; i < s->n_builds; i++)
+    g_clear_pointer (&s->builds[i], bhte_build_free);
+  g_free (s->defines);
   WB_CL_RELEASE (s->program, clReleaseProgram);
   WB_CL_RELEASE (s->T_buf[0], clReleaseMemObject);
   WB_CL_RELEASE (s->T_buf[1], clReleaseMemObject);
@@ -1219,24 +1249,162 @@ bhte_kernel_index (const char *variant)
   return -1;
 }
 
-/* Checks that @choice can launch here: a kernel of that name, a column
- * length for the z-marching ones, a work-group within the kernel's limit. */
+/* "zmarch2.u1.r64": the kernel's index and the build options. */
 static gboolean
-bhte_choice_check (BhteSim            *s,
-                   const WbTuneChoice *choice,
-                   GError            **error)
+bhte_parse_variant (const char *variant,
+                    int        *idx,
+                    guint      *unroll1,
+                    guint      *maxrreg)
+{
+  g_auto(GStrv) parts = g_strsplit (variant, ".", -1);
+
+  *unroll1 = 0;
+  *maxrreg = 0;
+  *idx = parts[0] ? bhte_kernel_index (parts[0]) : -1;
+  if (*idx < 0)
+    return FALSE;
+  for (guint i = 1; parts[i]; i++)
+    {
+      guint64 v;
+
+      if (g_str_equal (parts[i], "u1"))
+        *unroll1 = 1;
+      else if (parts[i][0] == 'r' && g_ascii_string_to_unsigned (parts[i] + 1, 10, 16, 255, &v, NULL))
+        *maxrreg = (guint) v;
+      else
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+bhte_build_kernels (BhteSim   *s,
+                    BhteBuild *b,
+                    GError   **error)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (bhte_kernels); i++)
+    {
+      /* A kernel file from an override directory may predate a variant:
+       * that one is then not a candidate. */
+      cl_int status = CL_SUCCESS;
+      cl_kernel k = clCreateKernel (b->program, bhte_kernels[i].kernel, &status);
+
+      if (status != CL_SUCCESS)
+        continue;
+      b->k[i] = k;
+      if (!wb_cl_set_arg (k, 2, sizeof (cl_mem), &s->dose_buf, error) ||
+          !wb_cl_set_arg (k, 3, sizeof (cl_mem), &s->map_buf, error) ||
+          !wb_cl_set_arg (k, 4, sizeof (cl_mem), &s->q_buf, error) ||
+          !wb_cl_set_arg (k, 5, sizeof (cl_mem), &s->bh_buf, error) ||
+          !wb_cl_set_arg (k, 6, sizeof (cl_mem), &s->perf_buf, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* For sweeps on NVIDIA: each kernel's registers and spills, from the
+ * compiler's log of a -cl-nv-verbose build. */
+static void
+bhte_print_registers (BhteSim    *s,
+                      cl_program  program,
+                      const char *what)
 {
   WbSim *sim = &s->parent;
-  int idx = bhte_kernel_index (choice->variant);
-  size_t wg = 0;
-  gsize items = choice->local[0] * choice->local[1] * choice->local[2];
-  gboolean ring = idx >= 0 && bhte_kernels[idx].steps == 2;
+  size_t size = 0;
+  g_autofree char *log = NULL;
+  g_auto(GStrv) lines = NULL;
 
-  if (idx < 0 || s->fast[idx] == NULL)
+  clGetProgramBuildInfo (program, sim->device->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &size);
+  if (size == 0)
+    return;
+  log = g_malloc0 (size + 1);
+  clGetProgramBuildInfo (program, sim->device->device, CL_PROGRAM_BUILD_LOG, size, log, NULL);
+  lines = g_strsplit (log, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    if (strstr (lines[i], "Compiling entry") || strstr (lines[i], "spill") || strstr (lines[i], "Used "))
+      g_printerr ("bhte build %s: %s\n", what, g_strstrip (lines[i]));
+}
+
+/* The build with these options, made on first use. */
+static BhteBuild *
+bhte_build_get (BhteSim  *s,
+                guint     unroll1,
+                guint     maxrreg,
+                GError  **error)
+{
+  WbSim *sim = &s->parent;
+  g_autofree char *defines = NULL;
+  g_autofree char *options = NULL;
+  g_autofree char *cap = maxrreg ? g_strdup_printf ("-cl-nv-maxrregcount=%u", maxrreg) : g_strdup ("");
+  BhteBuild *b;
+
+  for (guint i = 0; i < s->n_builds; i++)
+    if (s->builds[i] && s->builds[i]->unroll1 == unroll1 && s->builds[i]->maxrreg == maxrreg)
+      return s->builds[i];
+  if (maxrreg > 0 && !s->nv_options)
     {
       g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
-                   "bhte has no kernel variant '%s' here (cell, zmarch, zmarch_v2, zmarch_v4, zmarch_lds, zmarch2)",
-                   choice->variant);
+                   "a register cap (.r%u) needs a device with cl_nv_compiler_options", maxrreg);
+      return NULL;
+    }
+  if (s->n_builds == G_N_ELEMENTS (s->builds))
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "too many builds of bhte.cl with other options");
+      return NULL;
+    }
+  defines = g_strconcat (s->defines, unroll1 ? "#define BHTE_UNROLL1 1\n" : "", NULL);
+  if (maxrreg > 0 || (s->sweep_log && s->nv_options))
+    options = g_strdup_printf ("%s %s", cap, s->sweep_log && s->nv_options ? "-cl-nv-verbose" : "");
+  b = g_new0 (BhteBuild, 1);
+  b->unroll1 = unroll1;
+  b->maxrreg = maxrreg;
+  b->program = wb_cl_build_program (sim->cl, "bhte.cl", defines, options, error);
+  if (b->program == NULL || !bhte_build_kernels (s, b, error))
+    {
+      bhte_build_free (b);
+      return NULL;
+    }
+  if (s->sweep_log && s->nv_options)
+    {
+      g_autofree char *name = g_strdup_printf ("[%s%s]", unroll1 ? "u1 " : "", cap);
+      bhte_print_registers (s, b->program, name);
+    }
+  s->builds[s->n_builds++] = b;
+  return b;
+}
+
+/* Checks that @choice can launch here and gives its build and kernel: a
+ * kernel of that name, a column length for the z-marching ones, a
+ * work-group within the kernel's limit. */
+static gboolean
+bhte_choice_resolve (BhteSim            *s,
+                     const WbTuneChoice *choice,
+                     BhteBuild         **build,
+                     int                *index,
+                     GError            **error)
+{
+  WbSim *sim = &s->parent;
+  int idx;
+  guint unroll1, maxrreg;
+  size_t wg = 0;
+  gsize items = choice->local[0] * choice->local[1] * choice->local[2];
+  BhteBuild *b = NULL;
+
+  if (!bhte_parse_variant (choice->variant, &idx, &unroll1, &maxrreg))
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "bhte has no kernel variant '%s' (cell, zmarch, zmarch_v2, zmarch_v4, zmarch_lds, zmarch2; "
+                   "options .u1, .rN)", choice->variant);
+      return FALSE;
+    }
+  b = bhte_build_get (s, unroll1, maxrreg, error);
+  if (b == NULL)
+    return FALSE;
+  if (b->k[idx] == NULL)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "bhte has no kernel variant '%s' here (its kernel file lacks %s)",
+                   choice->variant, bhte_kernels[idx].kernel);
       return FALSE;
     }
   if (bhte_kernels[idx].zmarch && choice->param == 0)
@@ -1257,9 +1425,9 @@ bhte_choice_check (BhteSim            *s,
                    "bhte variant %s needs a work-group size for its tile", choice->variant);
       return FALSE;
     }
-  if (ring)
+  if (bhte_kernels[idx].steps == 2)
     items = (choice->local[0] + 2) * (choice->local[1] + 2);
-  clGetKernelWorkGroupInfo (s->fast[idx], sim->device->device, CL_KERNEL_WORK_GROUP_SIZE,
+  clGetKernelWorkGroupInfo (b->k[idx], sim->device->device, CL_KERNEL_WORK_GROUP_SIZE,
                             sizeof wg, &wg, NULL);
   if (choice->local[0] > 0 && wg > 0 && items > wg)
     {
@@ -1268,6 +1436,8 @@ bhte_choice_check (BhteSim            *s,
                    " of %s", items, (gsize) wg, bhte_kernels[idx].kernel);
       return FALSE;
     }
+  *build = b;
+  *index = idx;
   return TRUE;
 }
 
@@ -1276,6 +1446,7 @@ bhte_choice_check (BhteSim            *s,
  * two-step kernel's second). */
 static gboolean
 bhte_fast_enqueue (BhteSim            *s,
+                   BhteBuild          *b,
                    guint               idx,
                    const WbTuneChoice *choice,
                    guint               from,
@@ -1286,7 +1457,7 @@ bhte_fast_enqueue (BhteSim            *s,
 {
   WbSim *sim = &s->parent;
   const BhteKernelInfo *info = &bhte_kernels[idx];
-  cl_kernel k = s->fast[idx];
+  cl_kernel k = b->k[idx];
   gsize cells[3];
   gsize local[3];
   gboolean has_local = choice->local[0] > 0;
@@ -1338,13 +1509,13 @@ bhte_tune_measure (const WbTuneChoice *choice,
   cl_event events[6] = { NULL };
   double times[5];
   gboolean ok = TRUE;
+  BhteBuild *b;
   int idx;
 
-  if (!bhte_choice_check (s, choice, error))
+  if (!bhte_choice_resolve (s, choice, &b, &idx, error))
     return FALSE;
-  idx = bhte_kernel_index (choice->variant);
   for (guint r = 0; r < G_N_ELEMENTS (events) && ok; r++)
-    ok = bhte_fast_enqueue (s, idx, choice, 0, 1.0f, 1.0f, &events[r], error);
+    ok = bhte_fast_enqueue (s, b, idx, choice, 0, 1.0f, 1.0f, &events[r], error);
   ok = wb_cl_finish (s->parent.cl, ok ? error : NULL) && ok;
   for (guint r = 0; r < G_N_ELEMENTS (events); r++)
     {
@@ -1360,59 +1531,71 @@ bhte_tune_measure (const WbTuneChoice *choice,
   return TRUE;
 }
 
-/* The candidates, the default first.  GPUs: the cell kernel at a few
- * work-group shapes (64 x 4 first, today's choice), then the z-marching
- * kernels at shapes and column lengths that keep a warp's loads on whole
- * cache lines; WAVEBENCH_BHTE_SWEEP=full tries every combination (for
- * measuring sweeps).  CPU devices: the implementation's work-group (PoCL
- * vectorises the cell kernel along x) first. */
+static void
+add_candidate (GArray     *c,
+               const char *variant,
+               gsize       lx,
+               gsize       ly,
+               gsize       lz,
+               guint       zc)
+{
+  WbTuneChoice t;
+
+  memset (&t, 0, sizeof t);
+  g_strlcpy (t.variant, variant, sizeof t.variant);
+  t.local[0] = lx;
+  t.local[1] = ly;
+  t.local[2] = lx ? lz : 0;
+  t.param = zc;
+  g_array_append_val (c, t);
+}
+
+/* The candidates, the default first.
+ *
+ * GPUs: the cell kernel at 64 x 4 (today's choice) and 128 x 2, then the
+ * shapes and column lengths that led the H200 sweep (docs/performance.md):
+ * x-contiguous groups of 64 to 128 work-items one or two rows high,
+ * columns of 8 or 16 cells, with and without unrolled z loops, and the
+ * two-step kernel.  WAVEBENCH_BHTE_SWEEP selects a wider list for
+ * measuring sweeps: "full" (every kernel at seven shapes and ZC 8 to 64),
+ * "opts" (the leaders with code-generation options: .u1, register caps
+ * on NVIDIA), "zmarch2" (the two-step kernel's tiles and options).
+ *
+ * CPU devices: the implementation's work-group for the cell kernel first
+ * (PoCL vectorises it along x), then one of each kernel. */
 static GArray *
 bhte_candidates (BhteSim *s)
 {
-  static const gsize cell_local[][3] = { { 64, 4, 1 }, { 32, 8, 1 }, { 128, 2, 1 }, { 256, 1, 1 }, { 32, 4, 2 } };
   static const gsize z_local[][2] = { { 32, 4 }, { 32, 8 }, { 64, 2 }, { 64, 4 }, { 128, 1 }, { 128, 2 }, { 256, 1 } };
   static const gsize z2_local[][2] = { { 30, 6 }, { 30, 14 }, { 62, 6 }, { 62, 14 }, { 126, 2 }, { 126, 6 }, { 30, 30 } };
   static const guint z_len[] = { 8, 16, 32, 64 };
-  G_STATIC_ASSERT (G_N_ELEMENTS (z_local) == G_N_ELEMENTS (z2_local));
-  /* The pruned list: variant, local x, local y, column lengths 16 and 32. */
-  static const struct { const char *v; gsize lx, ly; } pruned[] = {
-    { "zmarch", 64, 4 }, { "zmarch", 128, 2 }, { "zmarch", 32, 8 }, { "zmarch", 256, 1 },
-    { "zmarch_v2", 32, 4 }, { "zmarch_v2", 64, 4 }, { "zmarch_v2", 128, 2 },
-    { "zmarch_v4", 32, 4 }, { "zmarch_v4", 64, 2 }, { "zmarch_v4", 32, 8 },
-    { "zmarch_lds", 64, 4 }, { "zmarch_lds", 128, 2 }, { "zmarch_lds", 32, 8 },
-    { "zmarch2", 30, 6 }, { "zmarch2", 62, 6 }, { "zmarch2", 30, 14 },
-  };
   GArray *c = g_array_new (FALSE, TRUE, sizeof (WbTuneChoice));
   const char *sweep = g_getenv ("WAVEBENCH_BHTE_SWEEP");
-  WbTuneChoice t;
+  const char *cap_opts[] = { "", ".u1", ".r32", ".r40", ".r48", ".r64", ".u1.r40", ".u1.r64" };
+  const char *z2_opts[] = { "", ".u1", ".r64", ".r96", ".r128", ".u1.r64", ".u1.r96", ".u1.r128" };
+  guint n_opts = s->nv_options ? G_N_ELEMENTS (cap_opts) : 2;
 
+  G_STATIC_ASSERT (G_N_ELEMENTS (z_local) == G_N_ELEMENTS (z2_local));
+  if (sweep == NULL)
+    sweep = "";
   if (s->parent.device->kind == WB_DEVICE_KIND_CPU)
     {
-      static const struct { const char *v; gsize lx, ly; guint zc; } cpu[] = {
-        { "cell", 0, 0, 0 }, { "cell", 64, 4, 0 }, { "zmarch", 0, 0, 16 }, { "zmarch_v4", 0, 0, 16 },
-        { "zmarch_v4", 16, 4, 16 }, { "zmarch_lds", 64, 4, 16 }, { "zmarch2", 30, 6, 16 },
-      };
-      for (guint i = 0; i < G_N_ELEMENTS (cpu); i++)
-        {
-          memset (&t, 0, sizeof t);
-          g_strlcpy (t.variant, cpu[i].v, sizeof t.variant);
-          t.local[0] = cpu[i].lx;
-          t.local[1] = cpu[i].ly;
-          t.local[2] = cpu[i].lx ? 1 : 0;
-          t.param = cpu[i].zc;
-          g_array_append_val (c, t);
-        }
+      add_candidate (c, "cell", 0, 0, 0, 0);
+      add_candidate (c, "cell", 64, 4, 1, 0);
+      add_candidate (c, "zmarch", 0, 0, 0, 16);
+      add_candidate (c, "zmarch_v4", 0, 0, 0, 16);
+      add_candidate (c, "zmarch_v4", 16, 4, 1, 16);
+      add_candidate (c, "zmarch_lds", 64, 4, 1, 16);
+      add_candidate (c, "zmarch2", 30, 6, 1, 16);
       return c;
     }
-  for (guint i = 0; i < G_N_ELEMENTS (cell_local); i++)
+  add_candidate (c, "cell", 64, 4, 1, 0);
+  if (g_str_equal (sweep, "full"))
     {
-      memset (&t, 0, sizeof t);
-      g_strlcpy (t.variant, "cell", sizeof t.variant);
-      memcpy (t.local, cell_local[i], sizeof t.local);
-      g_array_append_val (c, t);
-    }
-  if (sweep != NULL && g_str_equal (sweep, "full"))
-    {
+      static const gsize cell_local[][3] = { { 32, 8, 1 }, { 128, 2, 1 }, { 256, 1, 1 }, { 32, 4, 2 } };
+
+      for (guint i = 0; i < G_N_ELEMENTS (cell_local); i++)
+        add_candidate (c, "cell", cell_local[i][0], cell_local[i][1], cell_local[i][2], 0);
       for (guint v = 1; v < G_N_ELEMENTS (bhte_kernels); v++)
         for (guint l = 0; l < G_N_ELEMENTS (z_local); l++)
           for (guint z = 0; z < G_N_ELEMENTS (z_len); z++)
@@ -1421,27 +1604,62 @@ bhte_candidates (BhteSim *s)
                * whole warps along x. */
               const gsize (*shape)[2] = bhte_kernels[v].steps == 2 ? z2_local : z_local;
 
-              memset (&t, 0, sizeof t);
-              g_strlcpy (t.variant, bhte_kernels[v].variant, sizeof t.variant);
-              t.local[0] = shape[l][0];
-              t.local[1] = shape[l][1];
-              t.local[2] = 1;
-              t.param = z_len[z];
-              g_array_append_val (c, t);
+              add_candidate (c, bhte_kernels[v].variant, shape[l][0], shape[l][1], 1, z_len[z]);
             }
       return c;
     }
-  for (guint i = 0; i < G_N_ELEMENTS (pruned); i++)
-    for (guint z = 16; z <= 32; z *= 2)
-      {
-        memset (&t, 0, sizeof t);
-        g_strlcpy (t.variant, pruned[i].v, sizeof t.variant);
-        t.local[0] = pruned[i].lx;
-        t.local[1] = pruned[i].ly;
-        t.local[2] = 1;
-        t.param = z;
-        g_array_append_val (c, t);
-      }
+  if (g_str_equal (sweep, "opts"))
+    {
+      static const struct { const char *v; gsize lx, ly; } lead[] = {
+        { "zmarch_v2", 128, 1 }, { "zmarch_v2", 64, 2 }, { "zmarch_v2", 32, 4 },
+        { "zmarch_v4", 64, 2 }, { "zmarch_v4", 32, 4 }, { "zmarch", 128, 1 }, { "zmarch", 64, 2 },
+      };
+      for (guint o = 0; o < n_opts; o++)
+        for (guint i = 0; i < G_N_ELEMENTS (lead); i++)
+          for (guint z = 8; z <= 16; z *= 2)
+            {
+              g_autofree char *v = g_strconcat (lead[i].v, cap_opts[o], NULL);
+              add_candidate (c, v, lead[i].lx, lead[i].ly, 1, z);
+            }
+      return c;
+    }
+  if (g_str_equal (sweep, "zmarch2"))
+    {
+      static const gsize tiles[][2] = { { 30, 6 }, { 14, 14 }, { 30, 14 }, { 62, 6 }, { 126, 2 }, { 62, 14 }, { 30, 30 } };
+
+      for (guint o = 0; o < (s->nv_options ? G_N_ELEMENTS (z2_opts) : 2); o++)
+        for (guint i = 0; i < G_N_ELEMENTS (tiles); i++)
+          for (guint z = 16; z <= 64; z *= 2)
+            {
+              g_autofree char *v = g_strconcat ("zmarch2", z2_opts[o], NULL);
+              add_candidate (c, v, tiles[i][0], tiles[i][1], 1, z);
+            }
+      return c;
+    }
+  /* The default list (32 candidates). */
+  add_candidate (c, "cell", 128, 2, 1, 0);
+  for (guint z = 8; z <= 16; z *= 2)
+    {
+      add_candidate (c, "zmarch", 128, 1, 1, z);
+      add_candidate (c, "zmarch", 64, 2, 1, z);
+      add_candidate (c, "zmarch_v2", 128, 1, 1, z);
+      add_candidate (c, "zmarch_v2", 64, 2, 1, z);
+      add_candidate (c, "zmarch_v2", 32, 4, 1, z);
+      add_candidate (c, "zmarch_v4", 64, 2, 1, z);
+      add_candidate (c, "zmarch_v4", 32, 4, 1, z);
+      add_candidate (c, "zmarch_v2.u1", 128, 1, 1, z);
+      add_candidate (c, "zmarch_v2.u1", 64, 2, 1, z);
+      add_candidate (c, "zmarch_v4.u1", 64, 2, 1, z);
+    }
+  add_candidate (c, "zmarch_lds", 128, 1, 1, 16);
+  add_candidate (c, "zmarch_lds", 64, 2, 1, 16);
+  for (guint z = 16; z <= 64; z *= 2)
+    {
+      add_candidate (c, "zmarch2", 30, 6, 1, z);
+      add_candidate (c, "zmarch2.u1", 30, 6, 1, z);
+    }
+  add_candidate (c, "zmarch2.u1", 30, 14, 1, 32);
+  add_candidate (c, "zmarch2.u1", 62, 6, 1, 32);
   return c;
 }
 
@@ -1460,26 +1678,33 @@ bhte_tune (BhteSim  *s,
   gsize n = bhte_n_cells (p);
   gboolean has_source = p->source != BHTE_SOURCE_NONE;
 
-  for (guint i = 0; i < G_N_ELEMENTS (bhte_kernels); i++)
-    {
-      /* A kernel file from an override directory may predate a variant:
-       * that one is then not a candidate. */
-      cl_int status = CL_SUCCESS;
-      cl_kernel k = clCreateKernel (s->program, bhte_kernels[i].kernel, &status);
+  {
+    /* The first build, of s->program, serves the default options. */
+    BhteBuild *b = g_new0 (BhteBuild, 1);
+    char ext[4096] = "";
 
-      if (status != CL_SUCCESS)
-        continue;
-      s->fast[i] = k;
-      if (!wb_cl_set_arg (k, 2, sizeof (cl_mem), &s->dose_buf, error) ||
-          !wb_cl_set_arg (k, 3, sizeof (cl_mem), &s->map_buf, error) ||
-          !wb_cl_set_arg (k, 4, sizeof (cl_mem), &s->q_buf, error) ||
-          !wb_cl_set_arg (k, 5, sizeof (cl_mem), &s->bh_buf, error) ||
-          !wb_cl_set_arg (k, 6, sizeof (cl_mem), &s->perf_buf, error))
-        return FALSE;
-    }
+    clGetDeviceInfo (sim->device->device, CL_DEVICE_EXTENSIONS, sizeof ext - 1, ext, NULL);
+    s->nv_options = strstr (ext, "cl_nv_compiler_options") != NULL;
+    s->sweep_log = g_getenv ("WAVEBENCH_BHTE_SWEEP") != NULL;
+    b->program = s->program;
+    clRetainProgram (b->program);
+    s->builds[s->n_builds++] = b;
+    if (!bhte_build_kernels (s, b, error))
+      return FALSE;
+    if (s->sweep_log && s->nv_options)
+      {
+        /* The same source and options, verbose: its registers. */
+        cl_program v = wb_cl_build_program (sim->cl, "bhte.cl", s->defines, "-cl-nv-verbose", NULL);
+        if (v)
+          {
+            bhte_print_registers (s, v, "[default]");
+            clReleaseProgram (v);
+          }
+      }
+  }
   /* Without its own copy of the cell kernel the sim launches s->kernel
    * through the debug hooks (cl_step). */
-  if (s->fast[0] == NULL)
+  if (s->builds[0]->k[0] == NULL)
     return TRUE;
 
   candidates = bhte_candidates (s);
@@ -1494,14 +1719,23 @@ bhte_tune (BhteSim  *s,
   s->choice = result.choice;
   /* A pinned or cached choice that cannot run here is an error the user
    * must see (a pin names a missing variant, say). */
-  if (!bhte_choice_check (s, &s->choice, error))
-    {
-      g_prefix_error (error, "tuning %s: %s choice %s: ", key, result.source,
-                      s->choice.variant);
-      wb_tune_result_clear (&result);
-      return FALSE;
-    }
-  s->fast_index = (guint) bhte_kernel_index (s->choice.variant);
+  {
+    int idx;
+
+    if (!bhte_choice_resolve (s, &s->choice, &s->use, &idx, error))
+      {
+        g_prefix_error (error, "tuning %s: %s choice %s: ", key, result.source,
+                        s->choice.variant);
+        wb_tune_result_clear (&result);
+        return FALSE;
+      }
+    s->fast_index = (guint) idx;
+  }
+  /* Keep the chosen build and the first (its cell kernel finishes odd
+   * step counts of two-step kernels). */
+  for (guint i = 1; i < s->n_builds; i++)
+    if (s->builds[i] != s->use)
+      g_clear_pointer (&s->builds[i], bhte_build_free);
   if (result.trials != NULL)
     {
       /* Measuring ran kernels: back to the initial state. */
@@ -1548,6 +1782,7 @@ cl_init (BhteSim     *s,
                              has_source ? 1 : 0, t_blood, dose_dt,
                              /* the z-marching kernels' indices reach a plane past the grid */
                              n + 2 * p->shape[0] * p->shape[1] < G_MAXINT32 ? 1 : 0);
+  s->defines = g_strdup (defines);
   s->program = wb_cl_build_program (cl, "bhte.cl", defines, NULL, error);
   if (s->program == NULL)
     return FALSE;
@@ -1660,7 +1895,7 @@ cl_step (BhteSim *s,
   /* The debugging tools look at the cell kernel's launches: with any of
    * them in effect that kernel runs, through the debug hooks, as before
    * the tuning existed. */
-  gboolean debug = s->fast[s->fast_index] == NULL || wb_kernel_debug_active (s->dbg);
+  gboolean debug = s->use == NULL || wb_kernel_debug_active (s->dbg);
 
   for (guint i = 0; i < n; )
     {
@@ -1673,7 +1908,7 @@ cl_step (BhteSim *s,
         {
           float factor2 = (float) timeline_factor (p, t0 + p->dt, t0 + 2 * p->dt);
 
-          if (!bhte_fast_enqueue (s, s->fast_index, &s->choice, s->cur, factor, factor2,
+          if (!bhte_fast_enqueue (s, s->use, s->fast_index, &s->choice, s->cur, factor, factor2,
                                   wb_kernel_debug_event (s->dbg), error))
             return FALSE;
           s->cur = 1 - s->cur;
@@ -1689,13 +1924,13 @@ cl_step (BhteSim *s,
 
           if (s->use_local)
             memcpy (single.local, s->local, sizeof single.local);
-          if (!bhte_fast_enqueue (s, 0, &single, s->cur, factor, 0.0f,
+          if (!bhte_fast_enqueue (s, s->builds[0], 0, &single, s->cur, factor, 0.0f,
                                   wb_kernel_debug_event (s->dbg), error))
             return FALSE;
         }
       else if (!debug)
         {
-          if (!bhte_fast_enqueue (s, s->fast_index, &s->choice, s->cur, factor, 0.0f,
+          if (!bhte_fast_enqueue (s, s->use, s->fast_index, &s->choice, s->cur, factor, 0.0f,
                                   wb_kernel_debug_event (s->dbg), error))
             return FALSE;
         }
