@@ -159,6 +159,17 @@ hook_calls (HookLog *log)
   return n;
 }
 
+static guint64
+hook_last_step (HookLog *log)
+{
+  guint64 step;
+
+  g_mutex_lock (&log->lock);
+  step = log->last_step;
+  g_mutex_unlock (&log->lock);
+  return step;
+}
+
 static void
 iterate_until (gboolean (*done) (gpointer), gpointer data, double timeout_s)
 {
@@ -209,7 +220,7 @@ test_publish_hook (void)
   wb_runner_step (runner, 300);
   iterate_until (at_target, runner, 30);
   /* The call at the final step comes once stepping has stopped. */
-  for (int i = 0; i < 2000 && (hook_calls (&log) == 0 || log.last_step != 300); i++)
+  for (int i = 0; i < 2000 && (hook_calls (&log) == 0 || hook_last_step (&log) != 300); i++)
     {
       g_main_context_iteration (NULL, FALSE);
       g_usleep (1000);
@@ -238,7 +249,7 @@ test_publish_hook (void)
   for (int i = 0; i < 2000 && hook_calls (&log) == before; i++)
     g_usleep (1000);
   g_assert_cmpuint (hook_calls (&log), ==, before + 1);
-  g_assert_cmpuint (log.last_step, ==, 300);
+  g_assert_cmpuint (hook_last_step (&log), ==, 300);
 
   /* Cleared: the destroy notify ran and no call follows. */
   wb_runner_set_publish_func (runner, NULL, NULL, NULL);
@@ -379,8 +390,9 @@ test_sim_new_full (void)
   for (int i = 0; i < 2000 && hook_calls (&log) == 0; i++)
     g_usleep (1000);
   g_assert_cmpuint (hook_calls (&log), >, 0);
-  g_assert_true (log.last_cl == cl);
+  /* Cleared first: no call runs once this returns. */
   wb_runner_set_publish_func (runner, NULL, NULL, NULL);
+  g_assert_true (log.last_cl == cl);
   g_mutex_clear (&log.lock);
 }
 
