@@ -801,6 +801,13 @@ bench_case (const BenchCase *bc,
                  rb.launches_readback, rb.kernel_seconds_readback, rb.kernel_seconds_plain,
                  rb.seconds_readback / rb.kernel_seconds_readback,
                  rb.kernel_seconds_plain > 0 ? rb.seconds_plain / rb.kernel_seconds_plain : 0.0);
+      if (print && rb.captures > 0)
+        g_print ("      read-backs (profiling events, %u): staging copy %.1f us each (%.0f GB/s), "
+                 "read %.1f us each (%.1f GB/s)\n", rb.captures,
+                 1e6 * rb.copy_seconds / rb.captures,
+                 rb.copy_seconds > 0 ? 2e-9 * rb.bytes_per_readback * rb.captures / rb.copy_seconds : 0.0,
+                 1e6 * rb.read_seconds / rb.captures,
+                 rb.read_seconds > 0 ? 1e-9 * rb.bytes_per_readback * rb.captures / rb.read_seconds : 0.0);
       json_builder_set_member_name (jb, "readback_every");
       json_builder_add_int_value (jb, rb.every);
       json_builder_set_member_name (jb, "readback_steps");
@@ -819,6 +826,15 @@ bench_case (const BenchCase *bc,
           json_builder_add_double_value (jb, rb.kernel_seconds_readback);
           json_builder_set_member_name (jb, "readback_wall_over_kernel");
           json_builder_add_double_value (jb, rb.seconds_readback / rb.kernel_seconds_readback);
+        }
+      if (rb.captures > 0)
+        {
+          json_builder_set_member_name (jb, "readback_copy_seconds");
+          json_builder_add_double_value (jb, rb.copy_seconds);
+          json_builder_set_member_name (jb, "readback_read_seconds");
+          json_builder_add_double_value (jb, rb.read_seconds);
+          json_builder_set_member_name (jb, "readback_captures");
+          json_builder_add_int_value (jb, rb.captures);
         }
     }
   json_builder_end_object (jb);

@@ -113,6 +113,7 @@ wb_bench_readback (WbSim            *sim,
   if (!wb_sim_finish (sim, error))
     goto fail;
   out->seconds_readback = now () - t0;
+  wb_snapshot_device_times (snap, &out->copy_seconds, &out->read_seconds, &out->captures);
   if (out->seconds_plain > 0)
     out->overhead = out->seconds_readback / out->seconds_plain - 1.0;
   if (dbg)

@@ -42,6 +42,11 @@ typedef struct
   double  kernel_seconds_plain;
   double  kernel_seconds_readback;
   guint   launches_readback;
+  /* Device time of the read-backs' staging copies (solver's queue) and
+   * reads (read-back queue) over @captures captures, 0 when unknown. */
+  double  copy_seconds;
+  double  read_seconds;
+  guint   captures;
 } WbReadbackResult;
 
 gboolean wb_bench_readback  (WbSim           *sim,

@@ -141,6 +141,13 @@ WbField    *wb_snapshot_wait    (WbSnapshot   *snap,
 guint       wb_snapshot_pending (WbSnapshot   *snap);
 /* Bytes copied through the host per capture. */
 gsize       wb_snapshot_bytes   (WbSnapshot   *snap);
+/* Device time of the collected captures (profiling events): the staging
+ * copies on the solver's queue and the reads on the read-back queue, and
+ * how many captures they cover (0 on the reference backend). */
+void        wb_snapshot_device_times (WbSnapshot *snap,
+                                      double     *copy_seconds,
+                                      double     *read_seconds,
+                                      guint      *captures);
 void        wb_snapshot_free    (WbSnapshot   *snap);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WbSnapshot, wb_snapshot_free)
 
