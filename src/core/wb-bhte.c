@@ -1320,9 +1320,31 @@ bhte_print_registers (BhteSim    *s,
   log = g_malloc0 (size + 1);
   clGetProgramBuildInfo (program, sim->device->device, CL_PROGRAM_BUILD_LOG, size, log, NULL);
   lines = g_strsplit (log, "\n", -1);
-  for (guint i = 0; lines[i]; i++)
-    if (strstr (lines[i], "Compiling entry") || strstr (lines[i], "spill") || strstr (lines[i], "Used "))
-      g_printerr ("bhte build %s: %s\n", what, g_strstrip (lines[i]));
+  /* ptxas prints, per kernel: "Compiling entry function 'NAME'", a
+   * line with the spills, "Used N registers, ...": one line each here. */
+  {
+    g_autofree char *name = NULL;
+    g_autofree char *spill = NULL;
+
+    for (guint i = 0; lines[i]; i++)
+      {
+        const char *l = g_strstrip (lines[i]);
+        const char *q = strstr (l, "entry function '");
+
+        if (q)
+          {
+            g_free (name);
+            name = g_strndup (q + 16, strcspn (q + 16, "'"));
+          }
+        else if (strstr (l, "spill"))
+          {
+            g_free (spill);
+            spill = g_strdup (l);
+          }
+        else if (strstr (l, "Used ") && name)
+          g_printerr ("bhte build %-22s %-16s %s; %s\n", what, name, strstr (l, "Used "), spill ? spill : "");
+      }
+  }
 }
 
 /* The build with these options, made on first use. */
