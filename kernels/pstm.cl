@@ -24,6 +24,7 @@
  *   NATIVE    1: native_sqrt and native_recip for the travel times and
  *             weights (faster on some GPUs; less accurate, see
  *             docs/performance.md)
+ *   PREFETCH  1: the trace loop loads the next trace's geometry ahead
  *
  * The per-sample work is straight-line code: every test is a select, the
  * interpolation index comes from a rounding trick rather than a
@@ -33,9 +34,15 @@
  * in-trace tests use the same float expressions as the C reference, so
  * the fold agrees exactly.
  *
- * Layouts: image and fold are [c * NT + k] (time fastest).  Trace j of a
- * launch is slot tidx[j0 + j] of the trace buffers, so that traces held
- * on the device for a whole run are not uploaded again for every tile.
+ * Layouts: image and fold are [c * NT + k] (time fastest).
+ *
+ * Culling: the host groups the tile's columns into square blocks and
+ * lists, for each block, the launch's traces whose midpoint lies within
+ * the largest aperture of the block (slots of the trace buffers, in trace
+ * order); a column loops over its block's list only, instead of over
+ * every trace the tile gathered (most of which lie beyond its aperture).
+ * A trace left out of a list is one the aperture test would reject, so
+ * the sums and their order are those of the whole list.
  */
 
 #ifndef NT
@@ -55,6 +62,9 @@
 #endif
 #ifndef NATIVE
 #define NATIVE 0
+#endif
+#ifndef PREFETCH
+#define PREFETCH 0
 #endif
 
 /* Samples per double-integrated trace: AAPAD more at each end, so that
@@ -127,9 +137,9 @@ pstm_migrate (__global float        *image,     /* [ncol * NT] */
               __global const float  *first,     /* [slots]: time of sample 0 */
               __global const float  *traces,    /* [slots * NS]: pre-filtered */
               __global const float  *integ,     /* [slots * NSA]: double-integrated (ANTIALIAS) */
-              __global const uint   *tidx,      /* trace slots, in summation order */
-              const int              j0,        /* first entry of tidx for this launch */
-              const int              ntr,       /* traces in this launch */
+              __global const uint   *column_block, /* [ncol]: the column's block */
+              __global const uint2  *block_range,  /* [blocks]: its entries in block_list */
+              __global const uint   *block_list,   /* trace slots, in summation order */
               const float            inv_dt,    /* 1 / input sample interval */
               const float            aa_scale)  /* trace spacing / input sample interval */
 {
@@ -177,10 +187,32 @@ pstm_migrate (__global float        *image,     /* [ncol * NT] */
       r2max = fmax (r2max, r2[m]);
     }
 
-  for (int jj = 0; jj < ntr; jj++)
+  const uint2 range = block_range[column_block[c]];
+#if PREFETCH
+  /* The next trace's slot and geometry are loaded while this one is
+   * summed, and the slot after that one before: the loop carries no load
+   * latency (most traces of a list are rejected after a few operations,
+   * so the loads would otherwise set the pace). */
+  uint slot_n = range.x < range.y ? block_list[range.x] : 0;
+  uint slot_nn = range.x + 1 < range.y ? block_list[range.x + 1] : slot_n;
+  float4 g_n = geom[slot_n];
+  float tf_n = first[slot_n];
+#endif
+
+  for (uint e = range.x; e < range.y; e++)
     {
-      const uint slot = tidx[j0 + jj];
+#if PREFETCH
+      const uint slot = slot_n;
+      const float4 g = g_n;
+      const float tfirst = tf_n;
+      slot_n = slot_nn;
+      slot_nn = e + 2 < range.y ? block_list[e + 2] : slot_nn;
+      g_n = geom[slot_n];
+      tf_n = first[slot_n];
+#else
+      const uint slot = block_list[e];
       const float4 g = geom[slot];
+#endif
       const float mdx = 0.5f * (g.x + g.z) - xy.x;
       const float mdy = 0.5f * (g.y + g.w) - xy.y;
       const float d2 = mdx * mdx + mdy * mdy;
@@ -193,7 +225,9 @@ pstm_migrate (__global float        *image,     /* [ncol * NT] */
       const float rdx = g.z - xy.x, rdy = g.w - xy.y;
       const float s2 = sdx * sdx + sdy * sdy;
       const float q2 = rdx * rdx + rdy * rdy;
+#if !PREFETCH
       const float tfirst = first[slot];
+#endif
       const float d = sqrt (d2);
 #if ANTIALIAS
       __global const float *a = integ + (size_t) slot * NSA;

@@ -455,6 +455,8 @@ test_variants (void)
     "pstm=contig:0x0x0:16",
     "pstm=contig-native:8x1x1:32",
     "pstm=contig:4x1x1:7",
+    "pstm=strided-native-pf:64x1x1:4",
+    "pstm=contig-pf:0x0x0:16",
   };
   g_autoptr(WbDevice) ref = find_device (TRUE);
   g_autoptr(WbDevice) cl = find_device (FALSE);

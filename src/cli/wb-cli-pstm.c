@@ -758,7 +758,7 @@ last_pstm_tuning (const char *report, guint64 trial)
               t = g_ascii_strtod (p, NULL);
             }
           if (t > 0)
-            g_string_append_printf (out, "    %s  %.4g contributions/s\n", lines[j], trial / (t * 1e-6));
+            g_string_append_printf (out, "    %s  %.4g pairs/s\n", lines[j], trial / (t * 1e-6));
           else
             g_string_append_printf (out, "    %s\n", lines[j]);
         }
@@ -918,7 +918,7 @@ bench_pstm_run (WbDevice *device, const char *kernels, int midpoints, int offset
         wb_pstm_job_get_stats (job, &st);
         if (n == 1)
           n = calibrate ? 8 : outputs;      /* after the warm-up */
-        else if (calibrate && st.seconds < seconds / 3 && n < 256)
+        else if (calibrate && st.seconds - st.setup_seconds - st.tune_seconds < seconds / 3 && n < 512)
           n *= 2;
         else
           break;
@@ -942,20 +942,20 @@ wb_cli_bench_pstm_row (WbDevice     *device,
                        GError      **error)
 {
   PstmBenchRun run;
-  double migrate_s, rate, kernel_rate, live_rate, flops;
+  double migrate_s, rate, kernel_rate, pairs_rate, flops;
 
   if (!bench_pstm_run (device, kernels, 48, 4, 0, 500, 600, 2, &run, error))
     return FALSE;
   migrate_s = run.st.seconds - run.st.setup_seconds - run.st.tune_seconds;
-  rate = migrate_s > 0 ? run.st.contributions / migrate_s : 0;
-  kernel_rate = run.st.kernel_seconds > 0 ? run.st.contributions / run.st.kernel_seconds : rate;
-  live_rate = migrate_s > 0 ? run.st.live_contributions / migrate_s : 0;
+  rate = migrate_s > 0 ? run.st.live_contributions / migrate_s : 0;
+  kernel_rate = run.st.kernel_seconds > 0 ? run.st.live_contributions / run.st.kernel_seconds : rate;
+  pairs_rate = migrate_s > 0 ? run.st.contributions / migrate_s : 0;
   flops = wb_pstm_flops_per_contribution (&run.pp);
   if (print)
-    g_print ("pstm  %dx%dx%d %-12s %4" G_GSIZE_FORMAT " traces  %10.4g contributions/s (%.4g in kernels, %.4g live, "
-             "%.3g TFLOP/s at %.0f flops/live contribution)  arithmetic-bound: no GB/s\n",
-             run.outputs, run.outputs, run.pp.nt, device->id, run.input_traces, rate, kernel_rate, live_rate,
-             live_rate * flops * 1e-12, flops);
+    g_print ("pstm  %dx%dx%d %-12s %4" G_GSIZE_FORMAT " traces  %10.4g contributions/s (%.4g in kernels; "
+             "%.3g TFLOP/s at %.0f flops each; %.4g trace-sample pairs/s)  arithmetic-bound: no GB/s\n",
+             run.outputs, run.outputs, run.pp.nt, device->id, run.input_traces, rate, kernel_rate,
+             rate * flops * 1e-12, flops, pairs_rate);
   json_builder_begin_object (jb);
   json_builder_set_member_name (jb, "solver");
   json_builder_add_string_value (jb, "pstm");
@@ -971,12 +971,12 @@ wb_cli_bench_pstm_row (WbDevice     *device,
   json_builder_add_double_value (jb, rate);
   json_builder_set_member_name (jb, "kernel_contributions_per_s");
   json_builder_add_double_value (jb, kernel_rate);
-  json_builder_set_member_name (jb, "live_contributions_per_s");
-  json_builder_add_double_value (jb, live_rate);
-  json_builder_set_member_name (jb, "flops_per_live_contribution");
+  json_builder_set_member_name (jb, "pairs_per_s");
+  json_builder_add_double_value (jb, pairs_rate);
+  json_builder_set_member_name (jb, "flops_per_contribution");
   json_builder_add_double_value (jb, flops);
   json_builder_set_member_name (jb, "tflops");
-  json_builder_add_double_value (jb, live_rate * flops * 1e-12);
+  json_builder_add_double_value (jb, rate * flops * 1e-12);
   json_builder_end_object (jb);
   return TRUE;
 }
@@ -1017,7 +1017,7 @@ wb_cli_bench_pstm (int argc, char **argv)
   PstmBenchRun run;
   WbPstmParams pp;
   WbPstmStats st;
-  double wall_rate, kernel_rate, live_rate, migrate_s, flops, tflops, kernel_tflops;
+  double rate, kernel_rate, pairs_rate, kernel_pairs_rate, migrate_s, flops, tflops, kernel_tflops;
   g_autofree char *tune = NULL;
 
   if (!wb_cli_parse_options ("", "Measure Kirchhoff migration throughput: contributions/s (traces in aperture x\n"
@@ -1052,13 +1052,18 @@ wb_cli_bench_pstm (int argc, char **argv)
    * migration proper, is every tile's wall time: reading and filtering
    * traces, uploads, kernels, read-back and storing into the image. */
   migrate_s = st.seconds - st.setup_seconds - st.tune_seconds;
-  wall_rate = migrate_s > 0 ? st.contributions / migrate_s : 0;
-  kernel_rate = st.kernel_seconds > 0 ? st.contributions / st.kernel_seconds : wall_rate;
-  live_rate = migrate_s > 0 ? st.live_contributions / migrate_s : 0;
+  /* Contributions as the issue counts them: (trace, output sample) pairs
+   * with the trace inside the sample's aperture and its DSR time inside
+   * the trace: the fold summed.  Pairs: every trace a tile gathered times
+   * every sample of the tile (what a kernel without culling evaluates). */
+  rate = migrate_s > 0 ? st.live_contributions / migrate_s : 0;
+  kernel_rate = st.kernel_seconds > 0 ? st.live_contributions / st.kernel_seconds : rate;
+  pairs_rate = migrate_s > 0 ? st.contributions / migrate_s : 0;
+  kernel_pairs_rate = st.kernel_seconds > 0 ? st.contributions / st.kernel_seconds : pairs_rate;
   pp.nx = pp.ny = outputs;
   flops = wb_pstm_flops_per_contribution (&pp);
-  tflops = live_rate * flops * 1e-12;
-  kernel_tflops = st.kernel_seconds > 0 ? st.live_contributions / st.kernel_seconds * flops * 1e-12 : 0;
+  tflops = rate * flops * 1e-12;
+  kernel_tflops = kernel_rate * flops * 1e-12;
   if (peak <= 0 && device->name != NULL && strstr (device->name, "H200") != NULL)
     peak = 67;   /* NVIDIA H200 datasheet: FP32 67 TFLOP/s (SXM) */
   {
@@ -1093,9 +1098,9 @@ wb_cli_bench_pstm (int argc, char **argv)
       json_builder_set_member_name (b, "traces");
       json_builder_add_int_value (b, st.traces);
       json_builder_set_member_name (b, "contributions");
-      json_builder_add_int_value (b, st.contributions);
-      json_builder_set_member_name (b, "live_contributions");
       json_builder_add_int_value (b, st.live_contributions);
+      json_builder_set_member_name (b, "pairs");
+      json_builder_add_int_value (b, st.contributions);
       json_builder_set_member_name (b, "seconds");
       json_builder_add_double_value (b, st.seconds);
       json_builder_set_member_name (b, "setup_seconds");
@@ -1115,14 +1120,16 @@ wb_cli_bench_pstm (int argc, char **argv)
       json_builder_set_member_name (b, "teardown_seconds");
       json_builder_add_double_value (b, st.teardown_seconds);
       json_builder_set_member_name (b, "contributions_per_s");
-      json_builder_add_double_value (b, wall_rate);
+      json_builder_add_double_value (b, rate);
       json_builder_set_member_name (b, "kernel_contributions_per_s");
       json_builder_add_double_value (b, kernel_rate);
-      json_builder_set_member_name (b, "live_contributions_per_s");
-      json_builder_add_double_value (b, live_rate);
+      json_builder_set_member_name (b, "pairs_per_s");
+      json_builder_add_double_value (b, pairs_rate);
+      json_builder_set_member_name (b, "kernel_pairs_per_s");
+      json_builder_add_double_value (b, kernel_pairs_rate);
       json_builder_set_member_name (b, "traces_per_s");
       json_builder_add_double_value (b, migrate_s > 0 ? st.traces / migrate_s : 0);
-      json_builder_set_member_name (b, "flops_per_live_contribution");
+      json_builder_set_member_name (b, "flops_per_contribution");
       json_builder_add_double_value (b, flops);
       json_builder_set_member_name (b, "tflops");
       json_builder_add_double_value (b, tflops);
@@ -1130,7 +1137,7 @@ wb_cli_bench_pstm (int argc, char **argv)
       json_builder_add_double_value (b, kernel_tflops);
       json_builder_set_member_name (b, "peak_tflops");
       json_builder_add_double_value (b, peak);
-      json_builder_set_member_name (b, "tune_trial_contributions");
+      json_builder_set_member_name (b, "tune_trial_pairs");
       json_builder_add_int_value (b, st.tune_trial_contributions);
       json_builder_set_member_name (b, "tuning");
       json_builder_add_string_value (b, tune);
@@ -1143,19 +1150,20 @@ wb_cli_bench_pstm (int argc, char **argv)
     }
   else
     {
-      g_print ("pstm  %-12s %dx%dx%d outputs, %u input traces, %u tiles: %" G_GUINT64_FORMAT " trace-tile pairs, "
-               "%.3g contributions (%.3g live, %.0f%%)\n",
-               device->id, outputs, outputs, samples, (guint) (guint) run.input_traces,
-               run.n_tiles, st.traces, (double) st.contributions,
-               (double) st.live_contributions, 100.0 * st.live_contributions / MAX (st.contributions, 1));
+      g_print ("pstm  %-12s %dx%dx%d outputs, %u input traces, %u tiles gathering %" G_GUINT64_FORMAT " traces\n",
+               device->id, outputs, outputs, samples, (guint) run.input_traces, run.n_tiles, st.traces);
+      g_print ("  %.4g contributions (trace inside the sample's aperture and DSR time inside the trace: the fold "
+               "summed), %.0f%% of the %.4g trace-sample pairs the tiles gathered\n",
+               (double) st.live_contributions, 100.0 * st.live_contributions / MAX (st.contributions, 1),
+               (double) st.contributions);
       g_print ("  setup %.3f s (context, program, buffers), tuning %.3f s, teardown %.3f s: not counted\n",
                st.setup_seconds, st.tune_seconds, st.teardown_seconds);
       g_print ("  migration %.3f s = kernels %.3f s + host %.3f s (of which, overlapped or not: "
                "trace load %.3f s, tile store %.3f s)\n",
                migrate_s, st.kernel_seconds, migrate_s - st.kernel_seconds, st.load_seconds, st.store_seconds);
-      g_print ("  overall %.4g contributions/s, in kernels %.4g, live %.4g; %.4g traces/s\n",
-               wall_rate, kernel_rate, live_rate, migrate_s > 0 ? st.traces / migrate_s : 0);
-      g_print ("  flops/contribution %.1f (per live contribution, linear%s%s%s, taper %g): %.3g TFLOP/s overall, "
+      g_print ("  overall %.4g contributions/s, in kernels %.4g  (pairs: %.4g/s overall, %.4g/s in kernels)\n",
+               rate, kernel_rate, pairs_rate, kernel_pairs_rate);
+      g_print ("  flops/contribution %.1f (linear%s%s%s, taper %g): %.3g TFLOP/s overall, "
                "%.3g in kernels",
                flops, pp.antialias ? " + anti-alias" : "", pp.obliquity ? ", obliquity" : "",
                pp.spreading ? ", spreading" : "", pp.taper, tflops, kernel_tflops);
@@ -1166,7 +1174,7 @@ wb_cli_bench_pstm (int argc, char **argv)
       if (tune != NULL && *tune != '\0')
         g_print ("  launch configuration (variant:local:samples per work-item):\n%s", tune);
       if (st.tune_trial_contributions > 0)
-        g_print ("  (median of 3 trial launches of %.4g contributions each, on the first tile)\n",
+        g_print ("  (median of 3 trial launches of %.4g trace-sample pairs each on the first tile, as pairs/s)\n",
                  (double) st.tune_trial_contributions);
     }
   if (verify)

@@ -1180,7 +1180,7 @@ typedef struct
   gboolean      contig, native;
   guint         kpw;
   gboolean      tuned;        /* the choice is final for this run */
-  cl_mem        d_image, d_fold, d_columns, d_otab, d_tidx;
+  cl_mem        d_image, d_fold, d_columns, d_otab, d_col_block;
 
   gsize         local[2];     /* work-group: along time, one column; 0: the driver's */
   guint         batch;        /* adaptive batch size reached so far */
@@ -1194,11 +1194,22 @@ typedef struct
   TraceSet      set[2];
   float        *raw;          /* one trace */
   double       *work;         /* nsa doubles for the integration */
-  guint32      *identity;     /* 0, 1, 2...: the streamed sets' slots */
+
+  /* Culling: the tile's columns in blocks of block_cols x block_cols; per
+   * launch (two in flight), each block's range in a list of trace slots. */
+  guint         block_cols;
+  guint         max_blocks;
+  guint32      *blk_count;     /* [max_blocks] scratch */
+  guint32      *h_ranges[2];   /* [max_blocks * 2] */
+  guint32      *h_list[2];
+  gsize         h_list_cap[2];
+  cl_mem        d_ranges[2], d_list[2];
+  gsize         d_list_cap[2];
 
   /* Tiles: two host slots, so that tile i is stored while tile i+1 runs. */
   float        *columns[2];   /* max columns * 2 */
-  GArray       *tile_list[2]; /* trace indices uploaded for the tile (resident) */
+  GArray       *tile_list[2]; /* the tile's trace indices */
+  guint32      *col_block[2]; /* max columns: each column's block */
   cl_mem        pinned_image[2], pinned_fold[2];
   float        *host_image[2];   /* mapped, or plain memory for the reference */
   guint32      *host_fold[2];
@@ -1246,6 +1257,11 @@ worker_clear (Worker *w)
       g_free (w->columns[s]);
       w->columns[s] = NULL;
       g_clear_pointer (&w->tile_list[s], g_array_unref);
+      g_clear_pointer (&w->col_block[s], g_free);
+      g_clear_pointer (&w->h_ranges[s], g_free);
+      g_clear_pointer (&w->h_list[s], g_free);
+      WB_CL_RELEASE (w->d_ranges[s], clReleaseMemObject);
+      WB_CL_RELEASE (w->d_list[s], clReleaseMemObject);
     }
   if (w->cl != NULL)
     clFinish (w->cl->queue);
@@ -1258,7 +1274,7 @@ worker_clear (Worker *w)
   WB_CL_RELEASE (w->d_fold, clReleaseMemObject);
   WB_CL_RELEASE (w->d_columns, clReleaseMemObject);
   WB_CL_RELEASE (w->d_otab, clReleaseMemObject);
-  WB_CL_RELEASE (w->d_tidx, clReleaseMemObject);
+  WB_CL_RELEASE (w->d_col_block, clReleaseMemObject);
   for (guint i = 0; w->built && i < w->built->len; i++)
     {
       Built *b = &g_array_index (w->built, Built, i);
@@ -1271,20 +1287,23 @@ worker_clear (Worker *w)
   g_clear_pointer (&w->cursor.reader, wb_segy_reader_free);
   g_free (w->raw);
   g_free (w->work);
-  g_free (w->identity);
+  g_free (w->blk_count);
   g_free (w->acc);
 }
 
 /* Variants of the kernel (see kernels/pstm.cl): the layout of the samples
  * a work-item owns and the square-root flavour. */
 static gboolean
-variant_flags (const char *variant, gboolean *contig, gboolean *native)
+variant_flags (const char *variant, gboolean *contig, gboolean *native, gboolean *prefetch)
 {
-  static const struct { const char *name; gboolean contig, native; } table[] = {
-    { "strided", FALSE, FALSE },
-    { "contig", TRUE, FALSE },
-    { "strided-native", FALSE, TRUE },
-    { "contig-native", TRUE, TRUE },
+  static const struct { const char *name; gboolean contig, native, prefetch; } table[] = {
+    { "strided", FALSE, FALSE, FALSE },
+    { "contig", TRUE, FALSE, FALSE },
+    { "strided-native", FALSE, TRUE, FALSE },
+    { "contig-native", TRUE, TRUE, FALSE },
+    { "strided-pf", FALSE, FALSE, TRUE },
+    { "strided-native-pf", FALSE, TRUE, TRUE },
+    { "contig-pf", TRUE, FALSE, TRUE },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (table); i++)
@@ -1292,6 +1311,7 @@ variant_flags (const char *variant, gboolean *contig, gboolean *native)
       {
         *contig = table[i].contig;
         *native = table[i].native;
+        *prefetch = table[i].prefetch;
         return TRUE;
       }
   return FALSE;
@@ -1304,15 +1324,15 @@ worker_use_choice (Worker *w, const WbTuneChoice *choice, GError **error)
   WbPstmJob *job = w->job;
   const WbPstmParams *p = &job->params;
   guint ns = job->input->geom->n_samples;
-  gboolean contig, native;
+  gboolean contig, native, prefetch;
   guint kpw = choice->param;
   char name[48];
 
-  if (!variant_flags (choice->variant, &contig, &native))
+  if (!variant_flags (choice->variant, &contig, &native, &prefetch))
     {
       g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
-                   "pstm: unknown kernel variant '%s' (strided, contig, strided-native, contig-native)",
-                   choice->variant);
+                   "pstm: unknown kernel variant '%s' (strided, strided-native, strided-pf, "
+                   "strided-native-pf, contig, contig-native, contig-pf)", choice->variant);
       return FALSE;
     }
   /* More private arrays than 32 samples' worth overflow PoCL's work-item
@@ -1337,11 +1357,12 @@ worker_use_choice (Worker *w, const WbTuneChoice *choice, GError **error)
                                                   "#define AAPAD %u\n"
                                                   "#define KPW %u\n"
                                                   "#define CONTIG %d\n"
-                                                  "#define NATIVE %d\n",
+                                                  "#define NATIVE %d\n"
+                                                  "#define PREFETCH %d\n",
                                                   p->nt, ns, p->obliquity ? 1 : 0,
                                                   p->spreading ? 1 : 0,
                                                   p->antialias ? 1 : 0, job->aa_pad,
-                                                  kpw, contig ? 1 : 0, native ? 1 : 0);
+                                                  kpw, contig ? 1 : 0, native ? 1 : 0, prefetch ? 1 : 0);
       Built b = { { 0 }, NULL, NULL };
 
       g_strlcpy (b.name, name, sizeof b.name);
@@ -1367,9 +1388,10 @@ worker_use_choice (Worker *w, const WbTuneChoice *choice, GError **error)
 }
 
 /* Launch configurations to choose from, the default first.  GPUs: the
- * strided layout (coalesced trace reads) with work-groups of 32 to 256 and
- * 4 to 16 samples per work-item, and the native square roots.  CPUs: the
- * contiguous layout, whose loop over samples the compiler vectorises. */
+ * strided layout (coalesced trace reads) with work-groups of 32 to 128 and
+ * 4 or 8 samples per work-item (a first sweep on an H200 found 256 and 16
+ * slower), native square roots, the trace loop with loads ahead.  CPUs:
+ * the contiguous layout, whose loop over samples the compiler vectorises. */
 static GArray *
 pstm_candidates (const WbDevice *device)
 {
@@ -1393,15 +1415,17 @@ pstm_candidates (const WbDevice *device)
     {
       ADD ("strided", 64, 4);
       ADD ("strided", 128, 4);
-      ADD ("strided", 256, 4);
-      ADD ("strided", 32, 8);
       ADD ("strided", 64, 8);
-      ADD ("strided", 128, 8);
-      ADD ("strided", 32, 16);
-      ADD ("strided", 64, 16);
       ADD ("strided-native", 64, 4);
+      ADD ("strided-native", 128, 4);
       ADD ("strided-native", 64, 8);
-      ADD ("strided-native", 128, 8);
+      ADD ("strided-pf", 64, 4);
+      ADD ("strided-pf", 128, 4);
+      ADD ("strided-pf", 32, 8);
+      ADD ("strided-native-pf", 64, 4);
+      ADD ("strided-native-pf", 128, 4);
+      ADD ("strided-native-pf", 64, 8);
+      ADD ("strided-native-pf", 32, 8);
       ADD ("contig", 64, 4);
     }
 #undef ADD
@@ -1471,13 +1495,23 @@ worker_setup (Worker *w, GError **error)
 
   {
     gsize tile_bytes = max_columns * p->nt * sizeof (float);
-    gsize max_list = 1;
     g_autoptr(GArray) candidates = pstm_candidates (w->device);
     g_autofree char *key = pstm_tune_key (job);
     WbTuneResult result;
+    double spacing = MAX (p->dx, p->dy);
 
-    for (guint i = 0; i < job->n_tiles; i++)
-      max_list = MAX (max_list, job->tiles[i].n_traces);
+    /* Blocks about a sixth of the largest aperture wide: a column then
+     * looks at traces within 1.2 apertures or so rather than at the whole
+     * tile's gather, and a trace lands in some 100 blocks' lists. */
+    w->block_cols = (guint) CLAMP (floor (job->gather_radius / (6 * spacing)), 1, 64);
+    w->max_blocks = ((job->tile_nx + w->block_cols - 1) / w->block_cols)
+                    * ((job->tile_ny + w->block_cols - 1) / w->block_cols);
+    w->blk_count = g_new (guint32, w->max_blocks);
+    for (guint s = 0; s < 2; s++)
+      {
+        w->h_ranges[s] = g_new (guint32, 2 * (gsize) w->max_blocks);
+        w->col_block[s] = g_new (guint32, max_columns);
+      }
 
     w->cl = wb_cl_context_new (w->device, error);
     if (w->cl == NULL)
@@ -1499,8 +1533,11 @@ worker_setup (Worker *w, GError **error)
         || !(w->d_fold = wb_cl_buffer_new (w->cl, CL_MEM_READ_WRITE, tile_bytes, NULL, "tile fold", error))
         || !(w->d_columns = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, max_columns * 2 * sizeof (float), NULL, "column coordinates", error))
         || !(w->d_otab = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, 4 * sizeof (float) * p->nt, job->otab, "output times", error))
-        || !(w->d_tidx = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, sizeof (guint32) * (w->resident ? max_list : w->batch_cap), NULL, "trace list", error)))
+        || !(w->d_col_block = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, max_columns * sizeof (guint32), NULL, "column blocks", error)))
       return FALSE;
+    for (guint s = 0; s < 2; s++)
+      if (!(w->d_ranges[s] = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, 2 * sizeof (guint32) * w->max_blocks, NULL, "block ranges", error)))
+        return FALSE;
     for (guint s = 0; s < nsets; s++)
       {
         TraceSet *set = &w->set[s];
@@ -1508,14 +1545,6 @@ worker_setup (Worker *w, GError **error)
             || !(set->d_first = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, (gsize) w->batch_cap * sizeof (float), NULL, "trace delays", error))
             || !(set->d_traces = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, (gsize) w->batch_cap * ns * sizeof (float), NULL, "traces", error))
             || !(set->d_integ = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, p->antialias ? (gsize) w->batch_cap * nsa * sizeof (float) : sizeof (float), NULL, "integrated traces", error)))
-          return FALSE;
-      }
-    if (!w->resident)
-      {
-        w->identity = g_new (guint32, w->batch_cap);
-        for (guint i = 0; i < w->batch_cap; i++)
-          w->identity[i] = i;
-        if (!wb_cl_write (w->cl, w->d_tidx, 0, sizeof (guint32) * w->batch_cap, w->identity, error))
           return FALSE;
       }
     /* Read-back targets in pinned memory (fast, asynchronous copies). */
@@ -1750,16 +1779,134 @@ reference_columns (gsize begin, gsize end, gpointer data)
     }
 }
 
-/* Enqueues one launch over traces tidx[j0 .. j0 + ntr) of @set, without
- * waiting. */
+/* The blocks of @tile's columns (block_cols x block_cols) per axis, and
+ * with @col_block, the block of each column. */
+static void
+tile_blocks (Worker *w, const Tile *tile, guint32 *col_block, guint *nbx, guint *nby)
+{
+  guint bs = w->block_cols;
+
+  *nbx = (tile->ni + bs - 1) / bs;
+  *nby = (tile->nj + bs - 1) / bs;
+  for (guint b = 0; col_block != NULL && b < tile->nj; b++)
+    for (guint a = 0; a < tile->ni; a++)
+      col_block[b * tile->ni + a] = (b / bs) * *nbx + a / bs;
+}
+
+/* Calls @func for every block of @tile whose columns come within the
+ * gather radius of trace @t's midpoint (a superset of the columns whose
+ * aperture holds it: the kernel tests each). */
+#define FOR_EACH_BLOCK_NEAR(w, tile, t, nbx, nby, BODY) G_STMT_START {                        \
+    const WbPstmJob *job_ = (w)->job;                                                         \
+    const WbSegyGeometry *g_ = job_->input->geom;                                             \
+    double mx_ = 0.5 * ((double) g_->sx[t] + g_->rx[t]);                                      \
+    double my_ = 0.5 * ((double) g_->sy[t] + g_->ry[t]);                                      \
+    double r_ = job_->gather_radius, dx_ = job_->params.dx, dy_ = job_->params.dy;            \
+    double x0_ = job_->col_x[(tile)->i0], y0_ = job_->col_y[(tile)->j0];                      \
+    double alo_ = floor ((mx_ - r_ - x0_) / dx_) - 1, ahi_ = ceil ((mx_ + r_ - x0_) / dx_) + 1; \
+    double blo_ = floor ((my_ - r_ - y0_) / dy_) - 1, bhi_ = ceil ((my_ + r_ - y0_) / dy_) + 1; \
+    guint bs_ = (w)->block_cols;                                                              \
+    if (ahi_ >= 0 && bhi_ >= 0 && alo_ < (tile)->ni && blo_ < (tile)->nj)                     \
+      {                                                                                       \
+        guint bx0_ = (guint) MAX (alo_, 0) / bs_, bx1_ = (guint) MIN (ahi_, (tile)->ni - 1) / bs_; \
+        guint by0_ = (guint) MAX (blo_, 0) / bs_, by1_ = (guint) MIN (bhi_, (tile)->nj - 1) / bs_; \
+        for (guint by_ = by0_; by_ <= by1_; by_++)                                            \
+          {                                                                                   \
+            double ylo_ = job_->col_y[(tile)->j0 + by_ * bs_];                                \
+            double yhi_ = job_->col_y[(tile)->j0 + MIN ((by_ + 1) * bs_, (tile)->nj) - 1];    \
+            double ey_ = MAX (MAX (ylo_ - my_, my_ - yhi_), 0);                               \
+            for (guint bx_ = bx0_; bx_ <= bx1_; bx_++)                                        \
+              {                                                                               \
+                double xlo_ = job_->col_x[(tile)->i0 + bx_ * bs_];                            \
+                double xhi_ = job_->col_x[(tile)->i0 + MIN ((bx_ + 1) * bs_, (tile)->ni) - 1];\
+                double ex_ = MAX (MAX (xlo_ - mx_, mx_ - xhi_), 0);                           \
+                if (ex_ * ex_ + ey_ * ey_ <= r_ * r_)                                         \
+                  {                                                                           \
+                    guint block = by_ * (nbx) + bx_;                                          \
+                    BODY;                                                                     \
+                  }                                                                           \
+              }                                                                               \
+          }                                                                                   \
+      }                                                                                       \
+  } G_STMT_END
+
+/* Builds and uploads (without waiting) the block lists of one launch
+ * into ring @ring: traces @indices[0..n), at trace slots @slots[k] (the
+ * resident index) or k (a streamed set).  Each block's list keeps the
+ * traces' order.  The host arrays of @ring are free: its previous launch
+ * has ended. */
 static gboolean
-worker_launch (Worker *w, cl_kernel kernel, TraceSet *set, guint ncol, guint j0, guint ntr,
+worker_launch_lists (Worker *w, const Tile *tile, guint tile_slot, const guint32 *indices, guint n,
+                     gboolean resident, guint ring, GError **error)
+{
+  guint nbx, nby, nb;
+  gsize total = 0;
+  guint32 *ranges = w->h_ranges[ring];
+
+  tile_blocks (w, tile, NULL, &nbx, &nby);
+  nb = nbx * nby;
+  memset (w->blk_count, 0, sizeof (guint32) * nb);
+  for (guint k = 0; k < n; k++)
+    {
+      gsize t = indices[k];
+      FOR_EACH_BLOCK_NEAR (w, tile, t, nbx, nby, w->blk_count[block]++);
+    }
+  for (guint b = 0; b < nb; b++)
+    {
+      ranges[2 * b] = (guint32) total;
+      total += w->blk_count[b];
+      ranges[2 * b + 1] = (guint32) total;
+      w->blk_count[b] = ranges[2 * b];     /* now the fill position */
+    }
+  if (total > G_MAXUINT32)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_TOO_LARGE,
+                   "migration: %" G_GSIZE_FORMAT " block list entries in one launch", total);
+      return FALSE;
+    }
+  if (w->h_list_cap[ring] < MAX (total, 1))
+    {
+      w->h_list_cap[ring] = MAX (MAX (total, 1), w->h_list_cap[ring] * 3 / 2);
+      w->h_list[ring] = g_renew (guint32, w->h_list[ring], w->h_list_cap[ring]);
+    }
+  for (guint k = 0; k < n; k++)
+    {
+      gsize t = indices[k];
+      guint32 slot = resident ? (guint32) t : k;
+      FOR_EACH_BLOCK_NEAR (w, tile, t, nbx, nby, w->h_list[ring][w->blk_count[block]++] = slot);
+    }
+  if (w->d_list_cap[ring] < MAX (total, 1))
+    {
+      /* A buffer still used by a queued launch lives until it ends. */
+      WB_CL_RELEASE (w->d_list[ring], clReleaseMemObject);
+      w->d_list_cap[ring] = MAX (MAX (total, 1), w->d_list_cap[ring] * 3 / 2);
+      w->d_list[ring] = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, sizeof (guint32) * w->d_list_cap[ring],
+                                          NULL, "block lists", error);
+      if (w->d_list[ring] == NULL)
+        {
+          w->d_list_cap[ring] = 0;
+          return FALSE;
+        }
+    }
+  return wb_cl_check (clEnqueueWriteBuffer (w->cl->queue, w->d_ranges[ring], CL_FALSE, 0,
+                                            2 * sizeof (guint32) * nb, ranges, 0, NULL, NULL),
+                      "upload block ranges", error)
+         && (total == 0
+             || wb_cl_check (clEnqueueWriteBuffer (w->cl->queue, w->d_list[ring], CL_FALSE, 0,
+                                                   sizeof (guint32) * total, w->h_list[ring], 0, NULL, NULL),
+                             "upload block lists", error));
+}
+
+/* Enqueues one launch over the lists of ring @ring and the traces of
+ * @set, without waiting. */
+static gboolean
+worker_launch (Worker *w, cl_kernel kernel, TraceSet *set, guint ncol, guint ring,
                cl_event *event, GError **error)
 {
   WbPstmJob *job = w->job;
   const WbPstmParams *p = &job->params;
   gsize cells[2] = { (p->nt + w->kpw - 1) / w->kpw, ncol };
-  cl_int ncol_i = ncol, j0_i = j0, ntr_i = ntr;
+  cl_int ncol_i = ncol;
   float inv_dt = (float) (1.0 / job->input->geom->dt);
   float aa_scale = (float) (p->aa_dx / job->input->geom->dt);
 
@@ -1772,9 +1919,9 @@ worker_launch (Worker *w, cl_kernel kernel, TraceSet *set, guint ncol, guint j0,
       || !wb_cl_set_arg (kernel, 6, sizeof (cl_mem), &set->d_first, error)
       || !wb_cl_set_arg (kernel, 7, sizeof (cl_mem), &set->d_traces, error)
       || !wb_cl_set_arg (kernel, 8, sizeof (cl_mem), &set->d_integ, error)
-      || !wb_cl_set_arg (kernel, 9, sizeof (cl_mem), &w->d_tidx, error)
-      || !wb_cl_set_arg (kernel, 10, sizeof (cl_int), &j0_i, error)
-      || !wb_cl_set_arg (kernel, 11, sizeof (cl_int), &ntr_i, error)
+      || !wb_cl_set_arg (kernel, 9, sizeof (cl_mem), &w->d_col_block, error)
+      || !wb_cl_set_arg (kernel, 10, sizeof (cl_mem), &w->d_ranges[ring], error)
+      || !wb_cl_set_arg (kernel, 11, sizeof (cl_mem), &w->d_list[ring], error)
       || !wb_cl_set_arg (kernel, 12, sizeof (float), &inv_dt, error)
       || !wb_cl_set_arg (kernel, 13, sizeof (float), &aa_scale, error))
     return FALSE;
@@ -1825,10 +1972,14 @@ worker_run_reference (Worker *w, guint ncol, guint ntr, double *seconds)
 
 typedef struct
 {
-  Worker  *w;
-  guint    ncol;
-  guint    ntr;
-  TraceSet *set;
+  Worker        *w;
+  const Tile    *tile;
+  guint          tile_slot;
+  const guint32 *indices;
+  guint          ncol;
+  guint          ntr;
+  guint          listed;     /* traces in ring 0's lists */
+  TraceSet      *set;
 } TuneTrial;
 
 static gboolean
@@ -1843,7 +1994,13 @@ tune_measure (const WbTuneChoice *choice, double *seconds, gpointer data, GError
   for (guint r = 0; r < 4; r++)
     {
       cl_event event = NULL;
-      if (!worker_launch (w, w->kernel, tt->set, tt->ncol, 0, tt->ntr, &event, error))
+      if (tt->listed != tt->ntr)
+        {
+          if (!worker_launch_lists (w, tt->tile, tt->tile_slot, tt->indices, tt->ntr, TRUE, 0, error))
+            return FALSE;
+          tt->listed = tt->ntr;
+        }
+      if (!worker_launch (w, w->kernel, tt->set, tt->ncol, 0, &event, error))
         return FALSE;
       if (!wb_cl_check (clWaitForEvents (1, &event), "clWaitForEvents", error))
         {
@@ -1863,12 +2020,13 @@ tune_measure (const WbTuneChoice *choice, double *seconds, gpointer data, GError
  * whose columns, zeroed sums and trace list are on the device; the trial
  * launches sum into the tile, which is zeroed again afterwards. */
 static gboolean
-worker_tune (Worker *w, guint ncol, gsize ntraces, gsize tile_samples, GError **error)
+worker_tune (Worker *w, const Tile *tile, guint tile_slot, const guint32 *indices, gsize ntraces,
+             gsize tile_samples, GError **error)
 {
   WbPstmJob *job = w->job;
   g_autoptr(GArray) candidates = pstm_candidates (w->device);
   g_autofree char *key = pstm_tune_key (job);
-  TuneTrial tt = { w, ncol, 0, &w->set[0] };
+  TuneTrial tt = { w, tile, tile_slot, indices, tile->ni * tile->nj, 0, 0, &w->set[0] };
   WbTuneResult result;
   double start = now_s (), probe = 0;
   gboolean ok;
@@ -2171,15 +2329,18 @@ worker_do_tile (Worker *w, guint index, GError **error)
 
   if (w->resident && !w->resident_loaded && !worker_load_resident (w, error))
     return FALSE;
+  {
+    guint nbx, nby;
+    tile_blocks (w, tile, w->col_block[slot], &nbx, &nby);
+  }
   /* Not blocking: the host arrays of this slot are not touched again
    * before this tile's read-back has completed. */
   if (!wb_cl_check (clEnqueueWriteBuffer (w->cl->queue, w->d_columns, CL_FALSE, 0,
                                           2 * sizeof (float) * ncol, w->columns[slot], 0, NULL, NULL),
                     "upload columns", error)
-      || (w->resident && list->len > 0
-          && !wb_cl_check (clEnqueueWriteBuffer (w->cl->queue, w->d_tidx, CL_FALSE, 0,
-                                                 sizeof (guint32) * list->len, list->data, 0, NULL, NULL),
-                           "upload trace list", error))
+      || !wb_cl_check (clEnqueueWriteBuffer (w->cl->queue, w->d_col_block, CL_FALSE, 0,
+                                             sizeof (guint32) * ncol, w->col_block[slot], 0, NULL, NULL),
+                       "upload column blocks", error)
       || !wb_cl_fill_float (w->cl, w->d_image, 0.0f, tile_samples, error)
       || !wb_cl_fill_float (w->cl, w->d_fold, 0.0f, tile_samples, error))
     return FALSE;
@@ -2189,7 +2350,8 @@ worker_do_tile (Worker *w, guint index, GError **error)
   if (!w->tuned && w->resident && (double) list->len * tile_samples >= 2e9
       && wb_tune_policy () != WB_TUNE_OFF)
     {
-      if (!worker_finish_pending (w, error) || !worker_tune (w, ncol, list->len, tile_samples, error))
+      if (!worker_finish_pending (w, error)
+          || !worker_tune (w, tile, slot, indices, list->len, tile_samples, error))
         return FALSE;
     }
 
@@ -2224,8 +2386,9 @@ worker_do_tile (Worker *w, guint index, GError **error)
               job->load_seconds += now_s () - start;
               g_mutex_unlock (&job->lock);
             }
-          if (!worker_launch (w, w->kernel, set, ncol, w->resident ? (guint) enqueued : 0, n,
-                              &event, error))
+          /* The ring's previous launch has ended too. */
+          if (!worker_launch_lists (w, tile, slot, indices + enqueued, n, w->resident, launches % 2, error)
+              || !worker_launch (w, w->kernel, set, ncol, launches % 2, &event, error))
             {
               ok = FALSE;
               break;
