@@ -416,6 +416,52 @@ test_display_forced (void)
     }
 }
 
+/* The display-path preference (GSettings, here a keyfile) forces a path
+ * as the variable does, and the variable wins over it. */
+static void
+test_display_preference (void)
+{
+  g_autofree char *config = g_build_filename (tmp, "config", NULL);
+  g_autofree char *dir = g_build_filename (config, "glib-2.0", "settings", NULL);
+  g_autofree char *keyfile = g_build_filename (dir, "keyfile", NULL);
+  g_autofree char *xdg = g_strconcat ("XDG_CONFIG_HOME=", config, NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (wb_device_has_extension (opencl, "cl_khr_gl_sharing"))
+    {
+      g_test_skip ("this OpenCL device offers cl_khr_gl_sharing");
+      return;
+    }
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (keyfile, "[org/wavebench/Wavebench]\ndisplay-path='gl-sharing'\n", -1, &error));
+  for (guint v = 0; v < 2; v++)
+    {
+      const char *env[] = { "GSETTINGS_BACKEND=keyfile", xdg, v ? "WAVEBENCH_DISPLAY_PATH=host-copy" : NULL, NULL };
+      const char *args[] = { "--preset", "bhte-gaussian", "--backend", opencl->id, "--run-steps", "2", NULL };
+      g_auto(AppRun) run = { 0 };
+      g_auto(Display) d = { 0 };
+      g_autofree char *want = NULL;
+
+      run_app (&run, args, env);
+      g_assert_cmpint (run.status, ==, 0);
+      display_parse (&d, run.out);
+      g_assert_cmpstr (d.frames, ==, "host-copy");
+      if (v == 0)
+        want = g_strdup_printf ("host copy: the display-path preference asks for gl-sharing, which is "
+                                "unavailable: the OpenCL device '%s' lacks cl_khr_gl_sharing", opencl->name);
+      else
+        want = g_strdup ("host copy, forced by WAVEBENCH_DISPLAY_PATH");
+      g_assert_cmpstr (d.reason, ==, want);
+    }
+  g_unlink (keyfile);
+  g_rmdir (dir);
+  {
+    g_autofree char *glib = g_build_filename (config, "glib-2.0", NULL);
+    g_rmdir (glib);
+  }
+  g_rmdir (config);
+}
+
 /* The reference backend computes on the host: the runner's read-back, as
  * before, and the reason says so. */
 static void
@@ -570,6 +616,7 @@ main (int argc, char **argv)
       g_test_add_data_func ("/wavebench/gui-display/opencl/gl-gles", "gl-gles", test_display_opencl);
       g_test_add_func ("/wavebench/gui-display/slices", test_display_slices);
       g_test_add_func ("/wavebench/gui-display/forced", test_display_forced);
+      g_test_add_func ("/wavebench/gui-display/preference", test_display_preference);
       g_test_add_func ("/wavebench/gui-display/2d", test_display_2d);
       g_test_add_func ("/wavebench/gui-display/benchmark", test_display_benchmark);
     }
