@@ -1146,16 +1146,31 @@ typedef struct
   cl_mem        d_traces, d_integ, d_geom, d_first;
 } TraceSet;
 
-/* A tile whose kernels are all enqueued and whose read-back is under way:
- * it is stored into the job's image while the device runs the next tile. */
+typedef struct
+{
+  cl_event event;
+  guint    n;
+} InFlight;
+
+/* A tile whose kernels are all enqueued, the last ones maybe still
+ * running, and whose read-back is queued behind them: it is accounted
+ * for and stored into the job's image once the next tile's first launch
+ * is queued, so that the device never waits for the host between tiles. */
 typedef struct
 {
   gboolean      active;
   guint         tile;
   guint         slot;
-  gsize         done;          /* traces summed */
+  gsize         done;          /* traces summed, launches in flight excluded */
+  gsize         tile_samples;
+  InFlight      flight[2];     /* its last launches */
+  guint         n_flight;
   cl_event      read_event;
 } PendingTile;
+
+/* Launches in flight at most: two of the current tile and, while it
+ * starts, two of the pending one.  Each has its own block lists. */
+#define N_RINGS 4
 
 /* A kernel variant built for this worker. */
 typedef struct
@@ -1200,11 +1215,12 @@ typedef struct
   guint         block_cols;
   guint         max_blocks;
   guint32      *blk_count;     /* [max_blocks] scratch */
-  guint32      *h_ranges[2];   /* [max_blocks * 2] */
-  guint32      *h_list[2];
-  gsize         h_list_cap[2];
-  cl_mem        d_ranges[2], d_list[2];
-  gsize         d_list_cap[2];
+  guint32      *h_ranges[N_RINGS];   /* [max_blocks * 2] */
+  guint32      *h_list[N_RINGS];
+  gsize         h_list_cap[N_RINGS];
+  cl_mem        d_ranges[N_RINGS], d_list[N_RINGS];
+  gsize         d_list_cap[N_RINGS];
+  guint         launches;     /* so far in this run: launch L uses ring L % N_RINGS */
 
   /* Tiles: two host slots, so that tile i is stored while tile i+1 runs. */
   float        *columns[2];   /* max columns * 2 */
@@ -1235,6 +1251,11 @@ worker_clear (Worker *w)
 {
   if (w->pending.active)
     {
+      for (guint i = 0; i < w->pending.n_flight; i++)
+        {
+          clWaitForEvents (1, &w->pending.flight[i].event);
+          clReleaseEvent (w->pending.flight[i].event);
+        }
       clWaitForEvents (1, &w->pending.read_event);
       WB_CL_RELEASE (w->pending.read_event, clReleaseEvent);
       w->pending.active = FALSE;
@@ -1258,10 +1279,13 @@ worker_clear (Worker *w)
       w->columns[s] = NULL;
       g_clear_pointer (&w->tile_list[s], g_array_unref);
       g_clear_pointer (&w->col_block[s], g_free);
-      g_clear_pointer (&w->h_ranges[s], g_free);
-      g_clear_pointer (&w->h_list[s], g_free);
-      WB_CL_RELEASE (w->d_ranges[s], clReleaseMemObject);
-      WB_CL_RELEASE (w->d_list[s], clReleaseMemObject);
+    }
+  for (guint r = 0; r < N_RINGS; r++)
+    {
+      g_clear_pointer (&w->h_ranges[r], g_free);
+      g_clear_pointer (&w->h_list[r], g_free);
+      WB_CL_RELEASE (w->d_ranges[r], clReleaseMemObject);
+      WB_CL_RELEASE (w->d_list[r], clReleaseMemObject);
     }
   if (w->cl != NULL)
     clFinish (w->cl->queue);
@@ -1507,11 +1531,10 @@ worker_setup (Worker *w, GError **error)
     w->max_blocks = ((job->tile_nx + w->block_cols - 1) / w->block_cols)
                     * ((job->tile_ny + w->block_cols - 1) / w->block_cols);
     w->blk_count = g_new (guint32, w->max_blocks);
+    for (guint r = 0; r < N_RINGS; r++)
+      w->h_ranges[r] = g_new (guint32, 2 * (gsize) w->max_blocks);
     for (guint s = 0; s < 2; s++)
-      {
-        w->h_ranges[s] = g_new (guint32, 2 * (gsize) w->max_blocks);
-        w->col_block[s] = g_new (guint32, max_columns);
-      }
+      w->col_block[s] = g_new (guint32, max_columns);
 
     w->cl = wb_cl_context_new (w->device, error);
     if (w->cl == NULL)
@@ -1535,8 +1558,8 @@ worker_setup (Worker *w, GError **error)
         || !(w->d_otab = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, 4 * sizeof (float) * p->nt, job->otab, "output times", error))
         || !(w->d_col_block = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, max_columns * sizeof (guint32), NULL, "column blocks", error)))
       return FALSE;
-    for (guint s = 0; s < 2; s++)
-      if (!(w->d_ranges[s] = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, 2 * sizeof (guint32) * w->max_blocks, NULL, "block ranges", error)))
+    for (guint r = 0; r < N_RINGS; r++)
+      if (!(w->d_ranges[r] = wb_cl_buffer_new (w->cl, CL_MEM_READ_ONLY, 2 * sizeof (guint32) * w->max_blocks, NULL, "block ranges", error)))
         return FALSE;
     for (guint s = 0; s < nsets; s++)
       {
@@ -2210,11 +2233,40 @@ static gboolean
 worker_finish_pending (Worker *w, GError **error)
 {
   PendingTile *pt = &w->pending;
-  gboolean ok;
+  WbPstmJob *job = w->job;
+  gboolean ok = TRUE;
 
   if (!pt->active)
     return TRUE;
   pt->active = FALSE;
+  for (guint i = 0; i < pt->n_flight; i++)
+    {
+      double seconds = 0;
+
+      if (ok && worker_wait (w, pt->flight[i].event, &seconds, error))
+        {
+          pt->done += pt->flight[i].n;
+          g_mutex_lock (&job->lock);
+          job->traces_done += pt->flight[i].n;
+          job->contributions_done += (guint64) pt->flight[i].n * pt->tile_samples;
+          emit (job, WB_PSTM_EVENT_BATCH_DONE, pt->tile, w->device->id, pt->done, pt->flight[i].n);
+          g_mutex_unlock (&job->lock);
+        }
+      else if (ok)
+        ok = FALSE;            /* worker_wait released the event */
+      else
+        {
+          clWaitForEvents (1, &pt->flight[i].event);
+          clReleaseEvent (pt->flight[i].event);
+        }
+    }
+  pt->n_flight = 0;
+  if (!ok)
+    {
+      clWaitForEvents (1, &pt->read_event);
+      WB_CL_RELEASE (pt->read_event, clReleaseEvent);
+      return FALSE;
+    }
   ok = wb_cl_check (clWaitForEvents (1, &pt->read_event), "read back tile", error);
   WB_CL_RELEASE (pt->read_event, clReleaseEvent);
   if (!ok)
@@ -2222,12 +2274,6 @@ worker_finish_pending (Worker *w, GError **error)
   return worker_store_tile (w, pt->tile, w->host_image[pt->slot], w->host_fold[pt->slot],
                             pt->done, error);
 }
-
-typedef struct
-{
-  cl_event event;
-  guint    n;
-} InFlight;
 
 /* The reference backend: load, sum, store, one batch after the other. */
 static gboolean
@@ -2348,19 +2394,26 @@ worker_do_tile (Worker *w, guint index, GError **error)
   /* Launch configuration: measured (or from the cache) on the first tile
    * with enough work to time, unless pinned. */
   if (!w->tuned && w->resident && (double) list->len * tile_samples >= 2e9
-      && wb_tune_policy () != WB_TUNE_OFF)
+      && (wb_tune_policy () == WB_TUNE_FORCE
+          || (wb_tune_policy () == WB_TUNE_AUTO && w->device->kind != WB_DEVICE_KIND_CPU)))
     {
       if (!worker_finish_pending (w, error)
           || !worker_tune (w, tile, slot, indices, list->len, tile_samples, error))
         return FALSE;
     }
 
-  while (done < list->len)
+  /* Streamed traces go through two sets that the pending tile's last
+   * launches may still use. */
+  if (!w->resident && !worker_finish_pending (w, error))
+    return FALSE;
+
+  while (enqueued < list->len)
     {
-      if (enqueued < list->len && n_flight < 2)
+      if (n_flight < 2)
         {
           guint n = (guint) MIN ((gsize) batch, list->len - enqueued);
-          TraceSet *set = &w->set[w->resident ? 0 : launches % 2];
+          guint ring = w->launches % N_RINGS;
+          TraceSet *set = &w->set[w->resident ? 0 : w->launches % 2];
           cl_event event = NULL;
 
           worker_wait_if_paused (w);
@@ -2386,9 +2439,9 @@ worker_do_tile (Worker *w, guint index, GError **error)
               job->load_seconds += now_s () - start;
               g_mutex_unlock (&job->lock);
             }
-          /* The ring's previous launch has ended too. */
-          if (!worker_launch_lists (w, tile, slot, indices + enqueued, n, w->resident, launches % 2, error)
-              || !worker_launch (w, w->kernel, set, ncol, launches % 2, &event, error))
+          /* The ring's previous launch (N_RINGS ago) has ended too. */
+          if (!worker_launch_lists (w, tile, slot, indices + enqueued, n, w->resident, ring, error)
+              || !worker_launch (w, w->kernel, set, ncol, ring, &event, error))
             {
               ok = FALSE;
               break;
@@ -2398,7 +2451,8 @@ worker_do_tile (Worker *w, guint index, GError **error)
           n_flight++;
           enqueued += n;
           launches++;
-          /* The device has work queued: store the previous tile now. */
+          w->launches++;
+          /* The device has work queued: finish the previous tile now. */
           if (launches == 1 && !worker_finish_pending (w, error))
             {
               ok = FALSE;
@@ -2439,24 +2493,29 @@ worker_do_tile (Worker *w, guint index, GError **error)
           }
       }
     }
-  /* Leaving early (cancelled, failed, or another worker failed): let the
-   * launches still queued end before their buffers are reused or freed. */
-  for (guint i = 0; i < n_flight; i++)
+  if (!ok || enqueued < list->len)
     {
-      clWaitForEvents (1, &flight[i].event);
-      clReleaseEvent (flight[i].event);
-    }
-  if (!ok)
-    {
+      /* Leaving early (cancelled, failed, or another worker failed): let
+       * the launches still queued end before their buffers are reused or
+       * freed, and keep the previous tile, which is complete. */
       GError *local = NULL;
-      /* The previous tile is complete: keep it. */
-      if (!worker_finish_pending (w, &local))
-        g_clear_error (&local);
-      return FALSE;
+
+      for (guint i = 0; i < n_flight; i++)
+        {
+          clWaitForEvents (1, &flight[i].event);
+          clReleaseEvent (flight[i].event);
+        }
+      if (!worker_finish_pending (w, ok ? error : &local))
+        {
+          g_clear_error (&local);
+          return FALSE;
+        }
+      g_clear_error (&local);
+      return ok;
     }
-  if (done < list->len)   /* stopped because another worker failed */
-    return worker_finish_pending (w, error);
-  if (!worker_finish_pending (w, error))
+  /* A tile without traces launched nothing: the previous one is still
+   * pending. */
+  if (launches == 0 && !worker_finish_pending (w, error))
     return FALSE;
 
   {
@@ -2467,12 +2526,22 @@ worker_do_tile (Worker *w, guint index, GError **error)
                                            w->host_image[slot], 0, NULL, NULL), "read back tile image", error)
         || !wb_cl_check (clEnqueueReadBuffer (q, w->d_fold, CL_FALSE, 0, sizeof (guint32) * tile_samples,
                                               w->host_fold[slot], 0, NULL, &read_fold), "read back tile fold", error))
-      return FALSE;
+      {
+        for (guint i = 0; i < n_flight; i++)
+          {
+            clWaitForEvents (1, &flight[i].event);
+            clReleaseEvent (flight[i].event);
+          }
+        return FALSE;
+      }
     clFlush (q);
     w->pending.active = TRUE;
     w->pending.tile = index;
     w->pending.slot = slot;
     w->pending.done = done;
+    w->pending.tile_samples = tile_samples;
+    memcpy (w->pending.flight, flight, sizeof flight);
+    w->pending.n_flight = n_flight;
     w->pending.read_event = read_fold;
   }
   return TRUE;
