@@ -263,6 +263,42 @@ test_publish_hook (void)
   g_mutex_clear (&log.lock);
 }
 
+/* Display off: no calls while stepping; back on while paused: a call at
+ * once with the current step (else the view would keep an old frame). */
+static void
+test_publish_display_toggle (void)
+{
+  g_autoptr(WbRunner) runner = wb_runner_new ();
+  FakeSim *fake = fake_sim_new (100);
+  HookLog log;
+  guint before;
+
+  hook_log_init (&log, TRUE);
+  wb_runner_set_publish_func (runner, hook, &log, NULL);
+  wb_runner_set_display_field (runner, "u");
+  wb_runner_set_sim (runner, &fake->parent);
+  iterate_until (loaded, runner, 10);
+  for (int i = 0; i < 2000 && hook_calls (&log) == 0; i++)
+    g_usleep (1000);
+  g_assert_cmpuint (hook_calls (&log), >, 0);
+
+  wb_runner_set_display_field (runner, NULL);
+  before = hook_calls (&log);
+  target = 50;
+  wb_runner_step (runner, 50);
+  iterate_until (at_target, runner, 30);
+  g_usleep (20000);
+  g_assert_cmpuint (hook_calls (&log), ==, before);
+
+  wb_runner_set_display_field (runner, "u");
+  for (int i = 0; i < 2000 && hook_calls (&log) == before; i++)
+    g_usleep (1000);
+  g_assert_cmpuint (hook_calls (&log), ==, before + 1);
+  g_assert_cmpuint (hook_last_step (&log), ==, 50);
+  wb_runner_set_publish_func (runner, NULL, NULL, NULL);
+  g_mutex_clear (&log.lock);
+}
+
 /* While the hook serves the display, host frames come at the low rate
  * (every 0.5 s and at the end); when it does not, at the frame rate. */
 static void
@@ -405,6 +441,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/wavebench/runner-publish/hook", test_publish_hook);
   g_test_add_func ("/wavebench/runner-publish/host-rate", test_publish_host_rate);
+  g_test_add_func ("/wavebench/runner-publish/display-toggle", test_publish_display_toggle);
   g_test_add_func ("/wavebench/runner-publish/sim-new-full", test_sim_new_full);
   return g_test_run ();
 }

@@ -1274,6 +1274,9 @@ wb_runner_set_display_field (WbRunner   *self,
           self->frame_notice = FALSE;
           self->frame_consumed = TRUE;
           self->frame_dirty = TRUE;
+          /* The display (back) on: publish the current step even while
+           * paused, or it would show what it last had. */
+          self->publish_dirty = TRUE;
         }
     }
 }
