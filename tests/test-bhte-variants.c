@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
@@ -531,6 +532,71 @@ test_tuning_force (void)
   g_unsetenv ("WAVEBENCH_CACHE_DIR");
 }
 
+/* `bench --tune`: the policy for that run, and the report in the table's
+ * output and in --json. */
+static void
+test_bench_tune (void)
+{
+  g_autoptr(WbDevice) dev = opencl_device ();
+  const char *cli = g_getenv ("WAVEBENCH_CLI");
+  g_autofree char *dir = NULL;
+
+  if (dev == NULL || cli == NULL)
+    {
+      g_test_skip (dev == NULL ? "no OpenCL device" : "WAVEBENCH_CLI not set");
+      return;
+    }
+  dir = g_dir_make_tmp ("wb-bench-tune-XXXXXX", NULL);
+  for (guint force = 0; force < 2; force++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      g_auto(GStrv) env = g_environ_setenv (g_get_environ (), "WAVEBENCH_CACHE_DIR", dir, TRUE);
+      const char *argv[] = { cli, "bench", "bhte", "--grid", "20", "--steps", "3", "--no-bandwidth",
+                             "--backend", dev->id, "--tune", force ? "force" : "off", "--json", NULL };
+      int status = 0;
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      const char *tuning;
+
+      env = g_environ_unsetenv (env, "WAVEBENCH_TUNE_PIN");
+      env = g_environ_unsetenv (env, "WAVEBENCH_TUNE");
+      g_assert_true (g_spawn_sync (NULL, (char **) argv, env, G_SPAWN_DEFAULT, NULL, NULL,
+                                   &out, &err, &status, &error));
+      g_assert_no_error (error);
+      if (status != 0)
+        g_error ("bench failed: %s", err);
+      g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+      tuning = json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)), "tuning");
+      g_assert_nonnull (tuning);
+      if (force)
+        {
+          /* measured: the choice, then one timed line per candidate */
+          g_assert_nonnull (strstr (tuning, "bhte:20x20x20:src1: "));
+          g_assert_nonnull (strstr (tuning, " (measured)\n"));
+          g_assert_nonnull (strstr (tuning, "  zmarch2:30x6x1:16 "));
+          g_assert_nonnull (strstr (tuning, " us\n"));
+        }
+      else
+        g_assert_cmpstr (tuning, ==, "bhte:20x20x20:src1: cell:0x0x0:0 (default)\n");
+    }
+  {
+    g_autofree char *cache = g_build_filename (dir, "tuning.ini", NULL);
+    g_unlink (cache);
+    g_rmdir (dir);
+  }
+  {
+    g_autofree char *err = NULL;
+    const char *argv[] = { cli, "bench", "bhte", "--tune", "sometimes", NULL };
+    int status = 0;
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                                 NULL, &err, &status, NULL));
+    g_assert_false (g_spawn_check_wait_status (status, NULL));
+    g_assert_nonnull (strstr (err, "--tune sometimes: expected auto, off or force"));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -539,5 +605,6 @@ main (int argc, char **argv)
   g_test_add_func ("/wavebench/bhte-variants/bad-pins", test_bad_pins);
   g_test_add_func ("/wavebench/bhte-variants/debug-uses-cell-kernel", test_debug_uses_cell_kernel);
   g_test_add_func ("/wavebench/bhte-variants/tuning-force", test_tuning_force);
+  g_test_add_func ("/wavebench/bhte-variants/bench-tune", test_bench_tune);
   return g_test_run ();
 }
