@@ -472,6 +472,29 @@ zld (global const float *restrict f, int cxy, int k)
  * differences, the arithmetic of vwe_stress term for term: the normal
  * strain rates from the backward differences of vx along x, vy along y,
  * vz along z, the shear ones from the forward differences. */
+/* The CPML terms, or none (@on false: a cell known to be outside every
+ * slab, which the compiler then drops). */
+VWE_INLINE float
+pcx (bool on, global float *psi, global const float *pml, int comp, int hf, int i, int j, int k,
+     float d)
+{
+  return on ? cpml_x (psi, pml, comp, hf, i, j, k, d) : d;
+}
+
+VWE_INLINE float
+pcy (bool on, global float *psi, global const float *pml, int comp, int hf, int i, int j, int k,
+     float d)
+{
+  return on ? cpml_y (psi, pml, comp, hf, i, j, k, d) : d;
+}
+
+VWE_INLINE float
+pcz (bool on, global float *psi, global const float *pml, int comp, int hf, int i, int j, int k,
+     float d)
+{
+  return on ? cpml_z (psi, pml, comp, hf, i, j, k, d) : d;
+}
+
 VWE_INLINE void
 stress_at (global const uchar *restrict mat, constant float *tab,
            global const float *restrict pml,
@@ -482,6 +505,7 @@ stress_at (global const uchar *restrict mat, constant float *tab,
            global float *restrict psix, global float *restrict psiy, global float *restrict psiz,
            global float *restrict peak, global float *restrict sumsq,
            const int c, const int i, const int j, const int k, const bool inside,
+           const bool with_pml,
            const float bx_vx, const float by_vy, const float bz_vz,
            const float fy_vx, const float fx_vy, const float fz_vx,
            const float fx_vz, const float fz_vy, const float fy_vz)
@@ -490,9 +514,9 @@ stress_at (global const uchar *restrict mat, constant float *tab,
   const float piU = ZTAB (m, 1), piR = ZTAB (m, 2);
   const float muU = ZTAB (m, 3), muR = ZTAB (m, 4);
 
-  float exx = cpml_x (psix, pml, 0, 0, i, j, k, bx_vx);
-  float eyy = cpml_y (psiy, pml, 0, 0, i, j, k, by_vy);
-  float ezz = cpml_z (psiz, pml, 0, 0, i, j, k, bz_vz);
+  float exx = pcx (with_pml, psix, pml, 0, 0, i, j, k, bx_vx);
+  float eyy = pcy (with_pml, psiy, pml, 0, 0, i, j, k, by_vy);
+  float ezz = pcz (with_pml, psiz, pml, 0, 0, i, j, k, bz_vz);
   const float div = exx + eyy + ezz;
 
 #if ATTEN
@@ -516,8 +540,8 @@ stress_at (global const uchar *restrict mat, constant float *tab,
 #endif
   {
     const float gU = ZEDGE (3, m, ZMAT (1, 0, 0), ZMAT (0, 1, 0), ZMAT (1, 1, 0));
-    float exy = cpml_y (psiy, pml, 1, 1, i, j, k, fy_vx)
-                + cpml_x (psix, pml, 1, 1, i, j, k, fx_vy);
+    float exy = pcy (with_pml, psiy, pml, 1, 1, i, j, k, fy_vx)
+                + pcx (with_pml, psix, pml, 1, 1, i, j, k, fx_vy);
 #if ATTEN
     const float gR = ZEDGE (4, m, ZMAT (1, 0, 0), ZMAT (0, 1, 0), ZMAT (1, 1, 0));
     RELAX (sxy, rxy, gU * exy, (gU - gR) * exy);
@@ -527,8 +551,8 @@ stress_at (global const uchar *restrict mat, constant float *tab,
   }
   {
     const float gU = ZEDGE (3, m, ZMAT (1, 0, 0), ZMAT (0, 0, 1), ZMAT (1, 0, 1));
-    float exz = cpml_z (psiz, pml, 1, 1, i, j, k, fz_vx)
-                + cpml_x (psix, pml, 2, 1, i, j, k, fx_vz);
+    float exz = pcz (with_pml, psiz, pml, 1, 1, i, j, k, fz_vx)
+                + pcx (with_pml, psix, pml, 2, 1, i, j, k, fx_vz);
 #if ATTEN
     const float gR = ZEDGE (4, m, ZMAT (1, 0, 0), ZMAT (0, 0, 1), ZMAT (1, 0, 1));
     RELAX (sxz, rxz, gU * exz, (gU - gR) * exz);
@@ -538,8 +562,8 @@ stress_at (global const uchar *restrict mat, constant float *tab,
   }
   {
     const float gU = ZEDGE (3, m, ZMAT (0, 1, 0), ZMAT (0, 0, 1), ZMAT (0, 1, 1));
-    float eyz = cpml_z (psiz, pml, 2, 1, i, j, k, fz_vy)
-                + cpml_y (psiy, pml, 2, 1, i, j, k, fy_vz);
+    float eyz = pcz (with_pml, psiz, pml, 2, 1, i, j, k, fz_vy)
+                + pcy (with_pml, psiy, pml, 2, 1, i, j, k, fy_vz);
 #if ATTEN
     const float gR = ZEDGE (4, m, ZMAT (0, 1, 0), ZMAT (0, 0, 1), ZMAT (0, 1, 1));
     RELAX (syz, ryz, gU * eyz, (gU - gR) * eyz);
@@ -557,6 +581,7 @@ particle_at (global const uchar *restrict mat, constant float *tab,
              global float *restrict vx, global float *restrict vy, global float *restrict vz,
              global float *restrict psix, global float *restrict psiy, global float *restrict psiz,
              const int c, const int i, const int j, const int k, const bool inside,
+             const bool with_pml,
              const float fx_sxx, const float by_sxy, const float bx_sxy, const float fy_syy,
              const float bz_sxz, const float bz_syz, const float bx_sxz, const float by_syz,
              const float fz_szz)
@@ -566,16 +591,16 @@ particle_at (global const uchar *restrict mat, constant float *tab,
   const float by = 0.5f * (b0 + ZTAB (ZMAT (0, 1, 0), 0));
   const float bz = 0.5f * (b0 + ZTAB (ZMAT (0, 0, 1), 0));
 
-  float fx = cpml_x (psix, pml, 3, 1, i, j, k, fx_sxx)
-             + cpml_y (psiy, pml, 4, 0, i, j, k, by_sxy);
-  float fy = cpml_x (psix, pml, 4, 0, i, j, k, bx_sxy)
-             + cpml_y (psiy, pml, 3, 1, i, j, k, fy_syy);
+  float fx = pcx (with_pml, psix, pml, 3, 1, i, j, k, fx_sxx)
+             + pcy (with_pml, psiy, pml, 4, 0, i, j, k, by_sxy);
+  float fy = pcx (with_pml, psix, pml, 4, 0, i, j, k, bx_sxy)
+             + pcy (with_pml, psiy, pml, 3, 1, i, j, k, fy_syy);
 
-  fx += cpml_z (psiz, pml, 4, 0, i, j, k, bz_sxz);
-  fy += cpml_z (psiz, pml, 5, 0, i, j, k, bz_syz);
-  float fz = cpml_x (psix, pml, 5, 0, i, j, k, bx_sxz)
-             + cpml_y (psiy, pml, 5, 0, i, j, k, by_syz)
-             + cpml_z (psiz, pml, 3, 1, i, j, k, fz_szz);
+  fx += pcz (with_pml, psiz, pml, 4, 0, i, j, k, bz_sxz);
+  fy += pcz (with_pml, psiz, pml, 5, 0, i, j, k, bz_syz);
+  float fz = pcx (with_pml, psix, pml, 5, 0, i, j, k, bx_sxz)
+             + pcy (with_pml, psiy, pml, 5, 0, i, j, k, by_syz)
+             + pcz (with_pml, psiz, pml, 3, 1, i, j, k, fz_szz);
   vz[c] += bz * fz;
   vx[c] += bx * fx;
   vy[c] += by * fy;
@@ -627,7 +652,7 @@ vwe_stress_zm (STRESS_KERNEL_ARGS, const int zc)
       const float a3 = zld (vx, cxy, k + 2), b3 = zld (vy, cxy, k + 2), z3 = zld (vz, cxy, k + 1);
       const bool inside = in_xy && k >= 2 && k < NZ - 2;
 
-      stress_at (STRESS_BUFS, c, i, j, k, inside,
+      stress_at (STRESS_BUFS, c, i, j, k, inside, true,
                  ZDB_X (vx, a1), ZDB_Y (vy, b1), QDB (z0, z1, z2, z3),
                  ZDF_Y (vx, a1), ZDF_X (vy, b1), QDF (a0, a1, a2, a3),
                  ZDF_X (vz, z2), QDF (b0, b1, b2, b3), ZDF_Y (vz, z2));
@@ -661,7 +686,7 @@ vwe_particle_zm (PARTICLE_KERNEL_ARGS, const int zc)
       const bool inside = in_xy && k >= 2 && k < NZ - 2;
       const float cxx = sxx[c], cxy_ = sxy[c], cyy = syy[c];
 
-      particle_at (PARTICLE_BUFS, c, i, j, k, inside,
+      particle_at (PARTICLE_BUFS, c, i, j, k, inside, true,
                    ZDF_X (sxx, cxx), ZDB_Y (sxy, cxy_), ZDB_X (sxy, cxy_), ZDF_Y (syy, cyy),
                    QDB (x0, x1, x2, x3), QDB (y0, y1, y2, y3), ZDB_X (sxz, x2), ZDB_Y (syz, y2),
                    QDF (s0, s1, s2, s3));
@@ -738,7 +763,7 @@ vwe_stress_zl (STRESS_KERNEL_ARGS, const int zc, local float *tile)
       FILL (tz, vz);
       barrier (CLK_LOCAL_MEM_FENCE);
       if (active)
-        stress_at (STRESS_BUFS, c, i, j, k, inside,
+        stress_at (STRESS_BUFS, c, i, j, k, inside, true,
                    TDB_X (tx, a1), TDB_Y (ty, b1), QDB (z0, z1, z2, z3),
                    TDF_Y (tx, a1), TDF_X (ty, b1), QDF (a0, a1, a2, a3),
                    TDF_X (tz, z2), QDF (b0, b1, b2, b3), TDF_Y (tz, z2));
@@ -776,7 +801,7 @@ vwe_particle_zl (PARTICLE_KERNEL_ARGS, const int zc, local float *tile)
         {
           const float cxx = TL (txx, 0, 0), cxy_ = TL (txy, 0, 0), cyy = TL (tyy, 0, 0);
 
-          particle_at (PARTICLE_BUFS, c, i, j, k, inside,
+          particle_at (PARTICLE_BUFS, c, i, j, k, inside, true,
                        TDF_X (txx, cxx), TDB_Y (txy, cxy_), TDB_X (txy, cxy_), TDF_Y (tyy, cyy),
                        QDB (x0, x1, x2, x3), QDB (y0, y1, y2, y3), TDB_X (txz, x2),
                        TDB_Y (tyz, y2), QDF (s0, s1, s2, s3));
@@ -786,6 +811,163 @@ vwe_particle_zl (PARTICLE_KERNEL_ARGS, const int zc, local float *tile)
       y0 = y1; y1 = y2; y2 = y3;
     }
 }
+/* --- interior and shell ("in") -------------------------------------------
+ *
+ * The interior box, at least 2 cells and the PML's width from every face
+ * (MX .. NX - MX - 1 along x, and so on), has no CPML and no edge: there
+ * vwe_*_in march columns as zm does with neither (no psi, no branches,
+ * direct loads only, fewer registers).  The rest, the shell, goes to
+ * vwe_*_shell, one work-item per shell cell (a 1D index decoded into the
+ * z slabs, then the y slabs of the planes between, then the x slabs of
+ * the rows between), with the general code. */
+#define MX (WX > 2 ? WX : 2)
+#define MY (WY > 2 ? WY : 2)
+#define MZ (WZ > 2 ? WZ : 2)
+#if NX > 2 * MX && NY > 2 * MY && NZ > 2 * MZ
+#define IX (NX - 2 * MX)
+#define IY (NY - 2 * MY)
+#define IZ (NZ - 2 * MZ)
+
+/* Shell cell @id to (i, j, k); FALSE past the shell. */
+VWE_INLINE bool
+shell_cell (int id, int *i, int *j, int *k)
+{
+  const int na = 2 * MZ * NXY, nb = IZ * 2 * MY * NX, nc = IZ * IY * 2 * MX;
+
+  if (id < na)
+    {
+      const int p = id / NXY, r = id % NXY;
+
+      *k = p < MZ ? p : NZ - 2 * MZ + p;
+      *j = r / NX;
+      *i = r % NX;
+      return true;
+    }
+  id -= na;
+  if (id < nb)
+    {
+      const int q = id / (2 * MY * NX), r = id % (2 * MY * NX), row = r / NX;
+
+      *k = MZ + q;
+      *j = row < MY ? row : NY - 2 * MY + row;
+      *i = r % NX;
+      return true;
+    }
+  id -= nb;
+  if (id < nc)
+    {
+      const int q = id / (2 * MX), x = id % (2 * MX);
+
+      *k = MZ + q / IY;
+      *j = MY + q % IY;
+      *i = x < MX ? x : NX - 2 * MX + x;
+      return true;
+    }
+  return false;
+}
+
+/* z differences at a single cell, through zld. */
+#define GDF_Z(f) QDF (zld (f, cxy, k - 1), f[c], zld (f, cxy, k + 1), zld (f, cxy, k + 2))
+#define GDB_Z(f) QDB (zld (f, cxy, k - 2), zld (f, cxy, k - 1), f[c], zld (f, cxy, k + 1))
+
+kernel void
+vwe_stress_shell (STRESS_KERNEL_ARGS)
+{
+  int i, j, k;
+
+  if (!shell_cell (get_global_id (0), &i, &j, &k))
+    return;
+
+  const int cxy = i + NX * j, c = cxy + NXY * k;
+  const bool in_xy = i >= 2 && i < NX - 2 && j >= 2 && j < NY - 2;
+  const bool inside = in_xy && k >= 2 && k < NZ - 2;
+  const float cvx = vx[c], cvy = vy[c], cvz = vz[c];
+
+  stress_at (STRESS_BUFS, c, i, j, k, inside, true,
+             ZDB_X (vx, cvx), ZDB_Y (vy, cvy), GDB_Z (vz),
+             ZDF_Y (vx, cvx), ZDF_X (vy, cvy), GDF_Z (vx),
+             ZDF_X (vz, cvz), GDF_Z (vy), ZDF_Y (vz, cvz));
+}
+
+kernel void
+vwe_particle_shell (PARTICLE_KERNEL_ARGS)
+{
+  int i, j, k;
+
+  if (!shell_cell (get_global_id (0), &i, &j, &k))
+    return;
+
+  const int cxy = i + NX * j, c = cxy + NXY * k;
+  const bool in_xy = i >= 2 && i < NX - 2 && j >= 2 && j < NY - 2;
+  const bool inside = in_xy && k >= 2 && k < NZ - 2;
+  const float cxx = sxx[c], cxy_ = sxy[c], cyy = syy[c], cxz = sxz[c], cyz = syz[c];
+
+  particle_at (PARTICLE_BUFS, c, i, j, k, inside, true,
+               ZDF_X (sxx, cxx), ZDB_Y (sxy, cxy_), ZDB_X (sxy, cxy_), ZDF_Y (syy, cyy),
+               GDB_Z (sxz), GDB_Z (syz), ZDB_X (sxz, cxz), ZDB_Y (syz, cyz), GDF_Z (szz));
+}
+
+kernel void
+vwe_stress_in (STRESS_KERNEL_ARGS, const int zc)
+{
+  const int i = MX + (int) get_global_id (0), j = MY + (int) get_global_id (1);
+  const int k0 = MZ + (int) get_global_id (2) * zc;
+
+  if (i >= NX - MX || j >= NY - MY || k0 >= NZ - MZ)
+    return;
+
+  const int k1 = min (k0 + zc, NZ - MZ);
+  const bool in_xy = true;
+  int c = i + NX * j + NXY * k0;
+  float a0 = vx[c - NXY], a1 = vx[c], a2 = vx[c + NXY];
+  float b0 = vy[c - NXY], b1 = vy[c], b2 = vy[c + NXY];
+  float z0 = vz[c - 2 * NXY], z1 = vz[c - NXY], z2 = vz[c];
+
+  for (int k = k0; k < k1; k++, c += NXY)
+    {
+      const float a3 = vx[c + 2 * NXY], b3 = vy[c + 2 * NXY], z3 = vz[c + NXY];
+
+      stress_at (STRESS_BUFS, c, i, j, k, true, false,
+                 ZDB_X (vx, a1), ZDB_Y (vy, b1), QDB (z0, z1, z2, z3),
+                 ZDF_Y (vx, a1), ZDF_X (vy, b1), QDF (a0, a1, a2, a3),
+                 ZDF_X (vz, z2), QDF (b0, b1, b2, b3), ZDF_Y (vz, z2));
+      a0 = a1; a1 = a2; a2 = a3;
+      b0 = b1; b1 = b2; b2 = b3;
+      z0 = z1; z1 = z2; z2 = z3;
+    }
+}
+
+kernel void
+vwe_particle_in (PARTICLE_KERNEL_ARGS, const int zc)
+{
+  const int i = MX + (int) get_global_id (0), j = MY + (int) get_global_id (1);
+  const int k0 = MZ + (int) get_global_id (2) * zc;
+
+  if (i >= NX - MX || j >= NY - MY || k0 >= NZ - MZ)
+    return;
+
+  const int k1 = min (k0 + zc, NZ - MZ);
+  const bool in_xy = true;
+  int c = i + NX * j + NXY * k0;
+  float s0 = szz[c - NXY], s1 = szz[c], s2 = szz[c + NXY];
+  float x0 = sxz[c - 2 * NXY], x1 = sxz[c - NXY], x2 = sxz[c];
+  float y0 = syz[c - 2 * NXY], y1 = syz[c - NXY], y2 = syz[c];
+
+  for (int k = k0; k < k1; k++, c += NXY)
+    {
+      const float s3 = szz[c + 2 * NXY], x3 = sxz[c + NXY], y3 = syz[c + NXY];
+      const float cxx = sxx[c], cxy_ = sxy[c], cyy = syy[c];
+
+      particle_at (PARTICLE_BUFS, c, i, j, k, true, false,
+                   ZDF_X (sxx, cxx), ZDB_Y (sxy, cxy_), ZDB_X (sxy, cxy_), ZDF_Y (syy, cyy),
+                   QDB (x0, x1, x2, x3), QDB (y0, y1, y2, y3), ZDB_X (sxz, x2), ZDB_Y (syz, y2),
+                   QDF (s0, s1, s2, s3));
+      s0 = s1; s1 = s2; s2 = s3;
+      x0 = x1; x1 = x2; x2 = x3;
+      y0 = y1; y1 = y2; y2 = y3;
+    }
+}
+#endif /* an interior */
 #endif /* DIM == 3 */
 
 /* Signal value for a point: the half-step table at m - delay (in

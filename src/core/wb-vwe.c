@@ -12,6 +12,8 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,6 +31,38 @@ typedef struct
   cl_mem table;     /* half-step signal */
 } VweClSource;
 
+/* The kernels of one build of vwe.cl that the launch choices use. */
+enum {
+  K_STRESS, K_PARTICLE, K_STRESS_ZM, K_PARTICLE_ZM, K_STRESS_ZL, K_PARTICLE_ZL,
+  K_STRESS_IN, K_PARTICLE_IN, K_STRESS_SHELL, K_PARTICLE_SHELL, K_N
+};
+
+/* Stress kernels at even indices, particle kernels at odd ones. */
+static const char * const kernel_names[K_N] = {
+  "vwe_stress", "vwe_particle", "vwe_stress_zm", "vwe_particle_zm", "vwe_stress_zl",
+  "vwe_particle_zl", "vwe_stress_in", "vwe_particle_in", "vwe_stress_shell",
+  "vwe_particle_shell"
+};
+
+/* A build with NVIDIA's register cap (-cl-nv-maxrregcount). */
+typedef struct
+{
+  guint      cap;
+  cl_program program;
+  cl_kernel  k[K_N];
+} VweProgram;
+
+static void
+vwe_program_free (gpointer p)
+{
+  VweProgram *vp = p;
+
+  for (guint i = 0; i < K_N; i++)
+    WB_CL_RELEASE (vp->k[i], clReleaseKernel);
+  WB_CL_RELEASE (vp->program, clReleaseProgram);
+  g_free (vp);
+}
+
 typedef struct
 {
   WbSim       parent;
@@ -38,8 +72,8 @@ typedef struct
   /* OpenCL */
   cl_program  program;
   cl_kernel   k_stress, k_particle, k_src_v, k_src_s, k_sensors;
-  cl_kernel   k_stress_zm, k_particle_zm;   /* 3D z-marching variants, or NULL */
-  cl_kernel   k_stress_zl, k_particle_zl;   /* the same with local-memory tiles */
+  cl_kernel   kv[K_N];                  /* the variants' kernels (K_STRESS, K_PARTICLE
+                                           * borrowed from above), NULL where absent */
   cl_mem      mat, tab, pml, dummy;
   cl_mem      v[3], s[6], r[6], psi[3];
   cl_mem      peak, sumsq, chan, traces;
@@ -48,7 +82,13 @@ typedef struct
   /* Launch choices (wb-tune.h): variant "cell" (vwe_stress, vwe_particle)
    * or "zm" (the z-marching kernels, param = cells per work-item). */
   WbTuneChoice tune_stress, tune_particle;
+  WbTuneChoice tune_default;              /* today's launch (default_choice) */
   cl_kernel   ks, kp;                     /* the chosen kernels, borrowed */
+  cl_kernel   ks_shell, kp_shell;         /* and the shell's, for variant "in" */
+  GPtrArray  *capped;                     /* VweProgram: builds with a register cap */
+  char       *defines;                    /* of the program, for the capped builds */
+  gboolean    regs_reported;              /* the uncapped build's registers printed */
+  gboolean    stress_via_dbg;             /* the choice is vwe_stress of the main build */
   gboolean    debug_active;           /* kernel debugging: cell kernels as configured */
   WbKernelDebug *dbg;             /* kernel debugging (wb-launch.h) */
   const WbKernelConfig *pending;  /* the config cl_init builds, borrowed */
@@ -110,10 +150,10 @@ vwe_free (WbSim *sim)
   WB_CL_RELEASE (s->traces, clReleaseMemObject);
   WB_CL_RELEASE (s->k_stress, clReleaseKernel);
   WB_CL_RELEASE (s->k_particle, clReleaseKernel);
-  WB_CL_RELEASE (s->k_stress_zm, clReleaseKernel);
-  WB_CL_RELEASE (s->k_particle_zm, clReleaseKernel);
-  WB_CL_RELEASE (s->k_stress_zl, clReleaseKernel);
-  WB_CL_RELEASE (s->k_particle_zl, clReleaseKernel);
+  for (guint i = K_STRESS_ZM; i < K_N; i++)
+    WB_CL_RELEASE (s->kv[i], clReleaseKernel);
+  g_clear_pointer (&s->capped, g_ptr_array_unref);
+  g_free (s->defines);
   WB_CL_RELEASE (s->k_src_v, clReleaseKernel);
   WB_CL_RELEASE (s->k_src_s, clReleaseKernel);
   WB_CL_RELEASE (s->k_sensors, clReleaseKernel);
@@ -225,17 +265,163 @@ zm_fits (const VweConfig *cfg)
   return biggest < G_MAXINT32 / 2;
 }
 
+static gboolean set_field_args (WbVwe *s, cl_kernel k, gboolean stress, GError **error);
+
+/* A variant is a kernel family ("cell", "zm", "zl") with, on NVIDIA, an
+ * optional register cap: "zm-r64" builds with -cl-nv-maxrregcount=64.
+ * Copies the family into @base (32 bytes) and returns the cap (0: none). */
+static guint
+variant_split (const WbTuneChoice *c,
+               char               *base)
+{
+  const char *r = strstr (c->variant, "-r");
+  guint64 cap = 0;
+
+  g_strlcpy (base, c->variant, 32);
+  if (r == NULL)
+    return 0;
+  base[r - c->variant] = '\0';
+  /* A malformed cap reads as 1: refused by capped_program. */
+  if (!g_ascii_string_to_unsigned (r + 2, 10, 1, 255, &cap, NULL))
+    return 1;
+  return (guint) cap;
+}
+
 static gboolean
 is_cell (const WbTuneChoice *c)
 {
-  return c->variant[0] == '\0' || g_str_equal (c->variant, "cell");
+  char base[32];
+
+  variant_split (c, base);
+  return base[0] == '\0' || g_str_equal (base, "cell");
 }
 
-/* The column kernels: zm, and zl (zm with local-memory tiles). */
+/* The column kernels: zm, zl (zm with local-memory tiles) and in (the
+ * interior without PML or edges as columns, the shell cell by cell). */
 static gboolean
 is_zm (const WbTuneChoice *c)
 {
-  return g_str_equal (c->variant, "zm") || g_str_equal (c->variant, "zl");
+  char base[32];
+
+  variant_split (c, base);
+  return g_str_equal (base, "zm") || g_str_equal (base, "zl") || g_str_equal (base, "in");
+}
+
+static gboolean
+has_caps (const WbVwe *s)
+{
+  return wb_device_has_extension (s->parent.device, "cl_nv_compiler_options");
+}
+
+/* Prints what ptxas says of the vwe kernels of a -cl-nv-verbose build:
+ * registers per work-item and spills. */
+static void
+report_registers (WbVwe      *s,
+                  cl_program  program,
+                  guint       cap)
+{
+  size_t size = 0;
+  g_autofree char *log = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autofree char *fn = NULL;
+  g_autofree char *spill = NULL;
+
+  if (clGetProgramBuildInfo (program, s->parent.device->device, CL_PROGRAM_BUILD_LOG, 0, NULL,
+                             &size) != CL_SUCCESS || size == 0)
+    return;
+  log = g_malloc0 (size + 1);
+  if (clGetProgramBuildInfo (program, s->parent.device->device, CL_PROGRAM_BUILD_LOG, size, log,
+                             NULL) != CL_SUCCESS)
+    return;
+  lines = g_strsplit (log, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      const char *p;
+
+      if ((p = strstr (lines[i], "entry function '")) != NULL)
+        {
+          const char *e;
+
+          p += strlen ("entry function '");
+          e = strchr (p, '\'');
+          g_free (fn);
+          fn = e ? g_strndup (p, e - p) : NULL;
+          g_clear_pointer (&spill, g_free);
+        }
+      else if (fn && (p = strstr (lines[i], "bytes spill stores")) != NULL)
+        {
+          guint st = 0, ld = 0;
+          const char *q = strstr (lines[i], "stack frame, ");
+
+          if (q && sscanf (q, "stack frame, %u bytes spill stores, %u bytes spill loads",
+                           &st, &ld) == 2 && (st || ld))
+            {
+              g_free (spill);
+              spill = g_strdup_printf (" spills %u/%u B", st, ld);
+            }
+        }
+      else if (fn && (p = strstr (lines[i], "Used ")) != NULL && strstr (p, "registers"))
+        {
+          if (g_str_has_prefix (fn, "vwe_stress") || g_str_has_prefix (fn, "vwe_particle"))
+            g_string_append_printf (out, "%s%s %d regs%s", out->len ? ", " : "", fn,
+                                    atoi (p + 5), spill ? spill : "");
+          g_clear_pointer (&fn, g_free);
+          g_clear_pointer (&spill, g_free);
+        }
+    }
+  if (out->len && cap >= 255)
+    g_message ("vwe registers, no cap: %s", out->str);
+  else if (out->len)
+    g_message ("vwe registers, cap %u: %s", cap, out->str);
+}
+
+/* The build of vwe.cl with register cap @cap (255: none, for the report),
+ * made at first use. */
+static VweProgram *
+capped_program (WbVwe   *s,
+                guint    cap,
+                GError **error)
+{
+  g_autofree char *opts = NULL;
+  VweProgram *vp;
+
+  for (guint i = 0; s->capped && i < s->capped->len; i++)
+    if (((VweProgram *) g_ptr_array_index (s->capped, i))->cap == cap)
+      return g_ptr_array_index (s->capped, i);
+  if (!has_caps (s) || cap < 16)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "vwe: a register cap (-rN, N from 16 to 255) needs NVIDIA's OpenCL "
+                   "(cl_nv_compiler_options)");
+      return NULL;
+    }
+  vp = g_new0 (VweProgram, 1);
+  vp->cap = cap;
+  opts = g_strdup_printf ("-cl-nv-maxrregcount=%u -cl-nv-verbose", cap);
+  vp->program = wb_cl_build_program (s->parent.cl, "vwe.cl", s->defines, opts, error);
+  if (vp->program == NULL)
+    {
+      vwe_program_free (vp);
+      return NULL;
+    }
+  for (guint i = 0; i < K_N; i++)
+    {
+      /* Only what the main build has. */
+      if (s->kv[i] == NULL)
+        continue;
+      if (!(vp->k[i] = wb_cl_create_kernel (vp->program, kernel_names[i], error))
+          || !set_field_args (s, vp->k[i], i % 2 == 0, error))
+        {
+          vwe_program_free (vp);
+          return NULL;
+        }
+    }
+  report_registers (s, vp->program, cap);
+  if (s->capped == NULL)
+    s->capped = g_ptr_array_new_with_free_func (vwe_program_free);
+  g_ptr_array_add (s->capped, vp);
+  return vp;
 }
 
 /* Cells per work-item of a zm choice (param 0: 16). */
@@ -297,6 +483,17 @@ candidates (const WbVwe *s)
     { 32, 4 }, { 32, 8 }, { 64, 4 }, { 64, 2 }, { 128, 2 }, { 128, 1 }, { 256, 1 }, { 32, 16 },
   };
   static const guint zm_len[] = { 8, 16, 32, 64 };
+  static const guint caps[] = { 32, 48, 64, 80, 96, 128 };
+  static const struct { const char *variant; gsize l[3]; guint zc; } capped[] = {
+    { "cell", { 32, 4, 2 }, 0 }, { "cell", { 64, 2, 2 }, 0 }, { "cell", { 64, 4, 1 }, 0 },
+    { "cell", { 64, 4, 2 }, 0 }, { "cell", { 32, 8, 2 }, 0 },
+    { "zm", { 32, 4, 1 }, 8 }, { "zm", { 64, 2, 1 }, 8 }, { "zm", { 128, 1, 1 }, 8 },
+    { "zm", { 32, 8, 1 }, 8 }, { "zm", { 32, 16, 1 }, 8 }, { "zm", { 64, 4, 1 }, 16 },
+    { "zl", { 32, 4, 1 }, 8 }, { "zl", { 32, 8, 1 }, 8 }, { "zl", { 64, 4, 1 }, 8 },
+    { "in", { 32, 4, 1 }, 8 }, { "in", { 64, 2, 1 }, 8 }, { "in", { 128, 1, 1 }, 8 },
+    { "in", { 32, 8, 1 }, 8 }, { "in", { 32, 16, 1 }, 8 }, { "in", { 64, 4, 1 }, 16 },
+  };
+  static const gsize in_shapes[][2] = { { 32, 4 }, { 32, 8 }, { 64, 4 }, { 64, 2 }, { 128, 1 } };
   /* Tiles want rows: the halo costs (LX + 4)(LY + 4) / (LX LY). */
   static const gsize zl_shapes[][2] = { { 32, 4 }, { 32, 8 }, { 64, 4 }, { 32, 16 }, { 64, 8 } };
 
@@ -309,7 +506,7 @@ candidates (const WbVwe *s)
       if (memcmp (t.local, d.local, sizeof t.local) != 0)
         g_array_append_val (c, t);
     }
-  if (s->k_stress_zm == NULL)
+  if (s->kv[K_STRESS_ZM] == NULL)
     return c;
   if (cpu)
     {
@@ -322,6 +519,11 @@ candidates (const WbVwe *s)
       g_array_append_val (c, t);
       t = make_choice ("zl", 32, 4, 1, 16);
       g_array_append_val (c, t);
+      if (s->kv[K_STRESS_IN])
+        {
+          t = make_choice ("in", 0, 0, 0, 16);
+          g_array_append_val (c, t);
+        }
       return c;
     }
   for (guint i = 0; i < G_N_ELEMENTS (zm_shapes); i++)
@@ -340,6 +542,27 @@ candidates (const WbVwe *s)
         t = make_choice ("zl", zl_shapes[i][0], zl_shapes[i][1], 1, zm_len[z]);
         g_array_append_val (c, t);
       }
+  for (guint i = 0; s->kv[K_STRESS_IN] && i < G_N_ELEMENTS (in_shapes); i++)
+    for (guint z = 0; z < 3; z++)
+      {
+        t = make_choice ("in", in_shapes[i][0], in_shapes[i][1], 1, zm_len[z]);
+        g_array_append_val (c, t);
+      }
+  /* NVIDIA: every kernel at 256 work-items at most without a cap (over
+   * 128 registers, a quarter of the warps a bandwidth kernel wants);
+   * capped builds trade spills for occupancy, and allow 512-item groups. */
+  if (has_caps (s))
+    for (guint r = 0; r < G_N_ELEMENTS (caps); r++)
+      for (guint i = 0; i < G_N_ELEMENTS (capped); i++)
+        {
+          g_autofree char *v = g_strdup_printf ("%s-r%u", capped[i].variant, caps[r]);
+
+          if (g_str_equal (capped[i].variant, "in") && s->kv[K_STRESS_IN] == NULL)
+            continue;
+
+          t = make_choice (v, capped[i].l[0], capped[i].l[1], capped[i].l[2], capped[i].zc);
+          g_array_append_val (c, t);
+        }
   return c;
 }
 
@@ -350,27 +573,47 @@ choice_kernel (WbVwe              *s,
                gboolean            stress,
                const WbTuneChoice *choice,
                cl_kernel          *out,
+               cl_kernel          *shell,
                GError            **error)
 {
   cl_kernel k;
   size_t wg = 0;
+  char base[32];
+  const guint cap = variant_split (choice, base);
+  const guint odd = stress ? 0 : 1;
+  cl_kernel ks[K_N];
 
+  memcpy (ks, s->kv, sizeof ks);
+  *shell = NULL;
+  if (cap > 0)
+    {
+      VweProgram *vp = capped_program (s, cap, error);
+
+      if (vp == NULL)
+        return FALSE;
+      memcpy (ks, vp->k, sizeof ks);
+    }
   if (is_cell (choice))
-    k = stress ? s->k_stress : s->k_particle;
+    k = ks[K_STRESS + odd];
   else if (is_zm (choice))
     {
-      const gboolean tiles = choice->variant[1] == 'l';
+      const gboolean tiles = g_str_equal (base, "zl");
       cl_int zc = (cl_int) zm_cells (choice);
 
       if (tiles)
-        k = stress ? s->k_stress_zl : s->k_particle_zl;
+        k = ks[K_STRESS_ZL + odd];
+      else if (g_str_equal (base, "in"))
+        {
+          k = ks[K_STRESS_IN + odd];
+          *shell = ks[K_STRESS_SHELL + odd];
+        }
       else
-        k = stress ? s->k_stress_zm : s->k_particle_zm;
+        k = ks[K_STRESS_ZM + odd];
       if (k == NULL)
         {
           g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
-                       "vwe: launch variant '%s' needs a 3D grid, 32-bit indices and no kernel "
-                       "debugging", choice->variant);
+                       "vwe: launch variant '%s' needs a 3D grid, 32-bit indices, no kernel "
+                       "debugging (and for 'in' an interior inside the PML)", choice->variant);
           return FALSE;
         }
       if (!wb_cl_set_arg (k, stress ? 23 : 15, sizeof zc, &zc, error))
@@ -407,7 +650,7 @@ choice_kernel (WbVwe              *s,
   else
     {
       g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
-                   "vwe: no launch variant '%s' (cell, zm, zl)", choice->variant);
+                   "vwe: no launch variant '%s' (cell, zm, zl, in)", choice->variant);
       return FALSE;
     }
   if (clGetKernelWorkGroupInfo (k, s->parent.device->device, CL_KERNEL_WORK_GROUP_SIZE,
@@ -429,13 +672,32 @@ choice_kernel (WbVwe              *s,
 static gboolean
 launch_choice (WbVwe              *s,
                cl_kernel           k,
+               cl_kernel           shell,
                const WbTuneChoice *choice,
-               cl_event           *event,
+               cl_event           *events,
                GError            **error)
 {
   const VweConfig *cfg = s->cfg;
   const gsize *local = choice->local[0] ? choice->local : NULL;
+  cl_event *event = events;
 
+  if (shell != NULL)
+    {
+      /* The interior box as columns, then the shell, 1D. */
+      const gsize zc = zm_cells (choice);
+      gsize m[3], in[3], n_shell = cfg->n_cells, one = 128;
+
+      for (guint a = 0; a < 3; a++)
+        {
+          m[a] = MAX (2, vwe_config_pml_width (cfg, a));
+          in[a] = cfg->n[a] - 2 * m[a];
+        }
+      n_shell -= in[0] * in[1] * in[2];
+      in[2] = (in[2] + zc - 1) / zc;
+      return wb_cl_enqueue (s->parent.cl, k, 3, in, local, NULL, event, error)
+             && wb_cl_enqueue (s->parent.cl, shell, 1, &n_shell, local ? &one : NULL, NULL,
+                               events ? events + 1 : NULL, error);
+    }
   if (is_zm (choice))
     {
       const gsize zc = zm_cells (choice);
@@ -463,22 +725,40 @@ tune_measure (const WbTuneChoice *choice,
               GError            **error)
 {
   VweTune *t = user_data;
-  cl_kernel k;
+  cl_kernel k, shell;
   double times[5];
 
-  if (!choice_kernel (t->s, t->stress, choice, &k, error))
+  /* On NVIDIA, the registers of the uncapped build too (once). */
+  if (!t->s->regs_reported && has_caps (t->s))
+    {
+      t->s->regs_reported = TRUE;
+      if (!capped_program (t->s, 255, error))
+        return FALSE;
+    }
+  if (!choice_kernel (t->s, t->stress, choice, &k, &shell, error))
     return FALSE;
   for (guint r = 0; r < 6; r++)
     {
-      cl_event ev = NULL;
+      cl_event ev[2] = { NULL, NULL };
+      const guint nev = shell ? 2 : 1;
       cl_int err;
 
-      if (!launch_choice (t->s, k, choice, &ev, error))
-        return FALSE;
-      err = clWaitForEvents (1, &ev);
+      if (!launch_choice (t->s, k, shell, choice, ev, error))
+        {
+          for (guint e = 0; e < 2; e++)
+            if (ev[e])
+              clReleaseEvent (ev[e]);
+          return FALSE;
+        }
+      err = clWaitForEvents (nev, ev);
       if (r > 0)
-        times[r - 1] = wb_cl_event_seconds (ev);
-      clReleaseEvent (ev);
+        times[r - 1] = 0;
+      for (guint e = 0; e < nev; e++)
+        {
+          if (r > 0)
+            times[r - 1] += wb_cl_event_seconds (ev[e]);
+          clReleaseEvent (ev[e]);
+        }
       if (!wb_cl_check (err, "clWaitForEvents", error))
         return FALSE;
     }
@@ -543,9 +823,10 @@ choose_launches (WbVwe   *s,
   const char *env = g_getenv ("WB_VWE_LOCAL");
   gboolean measured = FALSE;
 
-  s->tune_stress = s->tune_particle = default_choice (s);
+  s->tune_default = s->tune_stress = s->tune_particle = default_choice (s);
   s->kp = s->k_particle;
   s->ks = s->k_stress;
+  s->kp_shell = s->ks_shell = NULL;
   if (s->debug_active)
     return TRUE;
   if (env != NULL && *env != '\0')
@@ -577,8 +858,8 @@ choose_launches (WbVwe   *s,
         }
     }
   /* Set the column lengths and tiles (and check a pinned choice). */
-  if (!choice_kernel (s, FALSE, &s->tune_particle, &s->kp, error)
-      || !choice_kernel (s, TRUE, &s->tune_stress, &s->ks, error))
+  if (!choice_kernel (s, FALSE, &s->tune_particle, &s->kp, &s->kp_shell, error)
+      || !choice_kernel (s, TRUE, &s->tune_stress, &s->ks, &s->ks_shell, error))
     {
       g_prefix_error (error, "vwe launch choice: ");
       return FALSE;
@@ -590,6 +871,33 @@ choose_launches (WbVwe   *s,
     g_debug ("launches: particle %s, stress %s", a, b);
   }
   return measured ? zero_state (s, error) : TRUE;
+}
+
+/* The field arguments of a stress (@stress) or particle kernel, any
+ * variant (the column kernels take their column length and tiles after
+ * these). */
+static gboolean
+set_field_args (WbVwe     *s,
+                cl_kernel  k,
+                gboolean   stress,
+                GError   **error)
+{
+#define B(x) ((x) ? &(x) : &s->dummy)
+  const cl_mem *stress_args[] = {
+    &s->mat, &s->tab, &s->pml, B (s->v[0]), B (s->v[1]), B (s->v[2]),
+    B (s->s[XX]), B (s->s[YY]), B (s->s[ZZ]), B (s->s[XY]), B (s->s[XZ]), B (s->s[YZ]),
+    B (s->r[XX]), B (s->r[YY]), B (s->r[ZZ]), B (s->r[XY]), B (s->r[XZ]), B (s->r[YZ]),
+    B (s->psi[0]), B (s->psi[1]), B (s->psi[2]), B (s->peak), B (s->sumsq)
+  };
+  const cl_mem *particle_args[] = {
+    &s->mat, &s->tab, &s->pml, B (s->v[0]), B (s->v[1]), B (s->v[2]),
+    B (s->s[XX]), B (s->s[YY]), B (s->s[ZZ]), B (s->s[XY]), B (s->s[XZ]), B (s->s[YZ]),
+    B (s->psi[0]), B (s->psi[1]), B (s->psi[2])
+  };
+#undef B
+
+  return stress ? set_args (k, stress_args, G_N_ELEMENTS (stress_args), error)
+                : set_args (k, particle_args, G_N_ELEMENTS (particle_args), error);
 }
 
 static gboolean
@@ -671,6 +979,7 @@ cl_init (WbVwe       *s,
     WbKernelConfig none = { 0 };
 
     s->dbg = wb_kernel_debug_new ("vwe.cl", "vwe_stress", NULL, defines, nd, cfg->n, NULL);
+    s->defines = g_strdup (defines);
     wb_kernel_config_copy (&s->dbg->config, s->pending ? s->pending : &none);
     s->pending = NULL;
     s->program = wb_kernel_debug_build (s->dbg, cl, &s->dbg->config, error);
@@ -686,22 +995,18 @@ cl_init (WbVwe       *s,
   /* The z-marching kernels: 3D, 32-bit indices, and not while debugging
    * (the tools look at the cell kernels).  A kernel directory with an
    * older vwe.cl lacks them: then the cell kernels run. */
+  s->kv[K_STRESS] = s->k_stress;
+  s->kv[K_PARTICLE] = s->k_particle;
   if (nd == 3 && !s->debug_active && zm_fits (cfg))
-    {
-      g_autoptr(GError) local = NULL;
+    for (guint i = K_STRESS_ZM; i < K_N; i++)
+      {
+        g_autoptr(GError) local = NULL;
 
-      if (!(s->k_stress_zm = wb_cl_create_kernel (s->program, "vwe_stress_zm", &local))
-          || !(s->k_particle_zm = wb_cl_create_kernel (s->program, "vwe_particle_zm", &local))
-          || !(s->k_stress_zl = wb_cl_create_kernel (s->program, "vwe_stress_zl", &local))
-          || !(s->k_particle_zl = wb_cl_create_kernel (s->program, "vwe_particle_zl", &local)))
-        {
-          g_debug ("z-marching kernels not used: %s", local->message);
-          WB_CL_RELEASE (s->k_stress_zm, clReleaseKernel);
-          WB_CL_RELEASE (s->k_particle_zm, clReleaseKernel);
-          WB_CL_RELEASE (s->k_stress_zl, clReleaseKernel);
-          WB_CL_RELEASE (s->k_particle_zl, clReleaseKernel);
-        }
-    }
+        /* Absent from an older vwe.cl, and "in" from a grid whose PML
+         * leaves no interior. */
+        if (!(s->kv[i] = wb_cl_create_kernel (s->program, kernel_names[i], &local)))
+          g_debug ("%s not used: %s", kernel_names[i], local->message);
+      }
 
   for (guint a = 0; a < nd; a++)
     {
@@ -753,31 +1058,13 @@ cl_init (WbVwe       *s,
   /* Kernels see a placeholder for what this problem lacks. */
   {
 #define B(x) ((x) ? &(x) : &s->dummy)
-    const cl_mem *stress_args[] = {
-      &s->mat, &s->tab, &s->pml, B (s->v[0]), B (s->v[1]), B (s->v[2]),
-      B (s->s[XX]), B (s->s[YY]), B (s->s[ZZ]), B (s->s[XY]), B (s->s[XZ]), B (s->s[YZ]),
-      B (s->r[XX]), B (s->r[YY]), B (s->r[ZZ]), B (s->r[XY]), B (s->r[XZ]), B (s->r[YZ]),
-      B (s->psi[0]), B (s->psi[1]), B (s->psi[2]), B (s->peak), B (s->sumsq)
-    };
-    const cl_mem *particle_args[] = {
-      &s->mat, &s->tab, &s->pml, B (s->v[0]), B (s->v[1]), B (s->v[2]),
-      B (s->s[XX]), B (s->s[YY]), B (s->s[ZZ]), B (s->s[XY]), B (s->s[XZ]), B (s->s[YZ]),
-      B (s->psi[0]), B (s->psi[1]), B (s->psi[2])
-    };
     const cl_mem *sensor_fields[] = {
       B (s->v[0]), B (s->v[1]), B (s->v[2]),
       B (s->s[XX]), B (s->s[YY]), B (s->s[ZZ]), B (s->s[XY]), B (s->s[XZ]), B (s->s[YZ])
     };
-
-    if (!set_args (s->k_stress, stress_args, G_N_ELEMENTS (stress_args), error)
-        || !set_args (s->k_particle, particle_args, G_N_ELEMENTS (particle_args), error))
-      return FALSE;
-    if (s->k_stress_zm
-        && (!set_args (s->k_stress_zm, stress_args, G_N_ELEMENTS (stress_args), error)
-            || !set_args (s->k_particle_zm, particle_args, G_N_ELEMENTS (particle_args), error)
-            || !set_args (s->k_stress_zl, stress_args, G_N_ELEMENTS (stress_args), error)
-            || !set_args (s->k_particle_zl, particle_args, G_N_ELEMENTS (particle_args), error)))
-      return FALSE;
+    for (guint i = 0; i < K_N; i++)
+      if (s->kv[i] && !set_field_args (s, s->kv[i], i % 2 == 0, error))
+        return FALSE;
     for (guint i = 0; i < 3; i++)
       if (!wb_cl_set_arg (s->k_src_v, 7 + i, sizeof (cl_mem), sensor_fields[i], error)
           || !wb_cl_set_arg (s->k_src_s, 7 + i, sizeof (cl_mem), sensor_fields[3 + i], error))
@@ -851,7 +1138,8 @@ cl_init (WbVwe       *s,
   /* Kernel debugging: the stress kernel is the one the tools look at; its
    * launches go through s->dbg with the chosen local size (cell variant). */
   s->dbg->kernel = s->k_stress;
-  if (is_cell (&s->tune_stress))
+  s->stress_via_dbg = s->ks == s->k_stress;
+  if (s->stress_via_dbg)
     memcpy (s->dbg->default_local, s->tune_stress.local, sizeof s->tune_stress.local);
   else
     memcpy (s->dbg->default_local, default_choice (s).local, sizeof s->dbg->default_local);
@@ -908,11 +1196,16 @@ cl_step (WbVwe   *s,
   for (guint it = 0; it < n; it++)
     {
       const cl_int half = (cl_int) (2 * sim->step + 1);
+      /* A tool looking at the launches (or any debugging option): the
+       * cell kernels, the stress kernel through the debug hooks. */
+      const gboolean debugging = wb_kernel_debug_active (s->dbg);
+      const gboolean cell_p = debugging && s->kp != s->k_particle;
 
-      if (!launch_choice (s, s->kp, &s->tune_particle, NULL, error)
+      if (!launch_choice (s, cell_p ? s->k_particle : s->kp, cell_p ? NULL : s->kp_shell,
+                          cell_p ? &s->tune_default : &s->tune_particle, NULL, error)
           || !enqueue_sources (s, VWE_SRC_VELOCITY, half, error)
-          || !(is_zm (&s->tune_stress)
-               ? launch_choice (s, s->ks, &s->tune_stress, NULL, error)
+          || !(!debugging && !s->stress_via_dbg
+               ? launch_choice (s, s->ks, s->ks_shell, &s->tune_stress, NULL, error)
                : wb_kernel_debug_enqueue (s->dbg, sim->cl, error))
           || !enqueue_sources (s, VWE_SRC_PRESSURE, half + 1, error))
         return FALSE;
