@@ -505,7 +505,7 @@ stress_at (global const uchar *restrict mat, constant float *tab,
            global float *restrict psix, global float *restrict psiy, global float *restrict psiz,
            global float *restrict peak, global float *restrict sumsq,
            const int c, const int i, const int j, const int k, const bool inside,
-           const bool with_pml,
+           const bool with_pml, const int part,
            const float bx_vx, const float by_vy, const float bz_vz,
            const float fy_vx, const float fx_vy, const float fz_vx,
            const float fx_vz, const float fz_vy, const float fy_vz)
@@ -514,6 +514,10 @@ stress_at (global const uchar *restrict mat, constant float *tab,
   const float piU = ZTAB (m, 1), piR = ZTAB (m, 2);
   const float muU = ZTAB (m, 3), muR = ZTAB (m, 4);
 
+  /* part 0: every stress; 1: the normal ones and the maps; 2: the shear
+   * ones (the split kernels, for fewer live registers in each). */
+  if (part != 2)
+  {
   float exx = pcx (with_pml, psix, pml, 0, 0, i, j, k, bx_vx);
   float eyy = pcy (with_pml, psiy, pml, 0, 0, i, j, k, by_vy);
   float ezz = pcz (with_pml, psiz, pml, 0, 0, i, j, k, bz_vz);
@@ -538,6 +542,9 @@ stress_at (global const uchar *restrict mat, constant float *tab,
     sumsq[c] += p * p;
   }
 #endif
+  }
+  if (part == 1)
+    return;
   {
     const float gU = ZEDGE (3, m, ZMAT (1, 0, 0), ZMAT (0, 1, 0), ZMAT (1, 1, 0));
     float exy = pcy (with_pml, psiy, pml, 1, 1, i, j, k, fy_vx)
@@ -652,7 +659,7 @@ vwe_stress_zm (STRESS_KERNEL_ARGS, const int zc)
       const float a3 = zld (vx, cxy, k + 2), b3 = zld (vy, cxy, k + 2), z3 = zld (vz, cxy, k + 1);
       const bool inside = in_xy && k >= 2 && k < NZ - 2;
 
-      stress_at (STRESS_BUFS, c, i, j, k, inside, true,
+      stress_at (STRESS_BUFS, c, i, j, k, inside, true, 0,
                  ZDB_X (vx, a1), ZDB_Y (vy, b1), QDB (z0, z1, z2, z3),
                  ZDF_Y (vx, a1), ZDF_X (vy, b1), QDF (a0, a1, a2, a3),
                  ZDF_X (vz, z2), QDF (b0, b1, b2, b3), ZDF_Y (vz, z2));
@@ -763,7 +770,7 @@ vwe_stress_zl (STRESS_KERNEL_ARGS, const int zc, local float *tile)
       FILL (tz, vz);
       barrier (CLK_LOCAL_MEM_FENCE);
       if (active)
-        stress_at (STRESS_BUFS, c, i, j, k, inside, true,
+        stress_at (STRESS_BUFS, c, i, j, k, inside, true, 0,
                    TDB_X (tx, a1), TDB_Y (ty, b1), QDB (z0, z1, z2, z3),
                    TDF_Y (tx, a1), TDF_X (ty, b1), QDF (a0, a1, a2, a3),
                    TDF_X (tz, z2), QDF (b0, b1, b2, b3), TDF_Y (tz, z2));
@@ -820,6 +827,44 @@ vwe_particle_zl (PARTICLE_KERNEL_ARGS, const int zc, local float *tile)
  * vwe_*_shell, one work-item per shell cell (a 1D index decoded into the
  * z slabs, then the y slabs of the planes between, then the x slabs of
  * the rows between), with the general code. */
+/* z differences at a single cell, through zld. */
+#define GDF_Z(f) QDF (zld (f, cxy, k - 1), f[c], zld (f, cxy, k + 1), zld (f, cxy, k + 2))
+#define GDB_Z(f) QDB (zld (f, cxy, k - 2), zld (f, cxy, k - 1), f[c], zld (f, cxy, k + 1))
+
+/* --- the stress update in two kernels ("split") ------------------------
+ *
+ * One cell per work-item as vwe_stress, with its work in two launches:
+ * the normal stresses, their memory variables and the maps, then the
+ * shear stresses and theirs.  The velocities are read twice (12 bytes a
+ * cell more), for about half the live registers in each. */
+#define SPLIT_SETUP                                                      \
+  const int i = get_global_id (0), j = get_global_id (1), k = get_global_id (2); \
+  if (i >= NX || j >= NY || k >= NZ)                                     \
+    return;                                                              \
+  const int cxy = i + NX * j, c = cxy + NXY * k;                         \
+  const bool in_xy = i >= 2 && i < NX - 2 && j >= 2 && j < NY - 2;       \
+  const bool inside = in_xy && k >= 2 && k < NZ - 2
+
+kernel void
+vwe_stress_n (STRESS_KERNEL_ARGS)
+{
+  SPLIT_SETUP;
+  stress_at (STRESS_BUFS, c, i, j, k, inside, true, 1,
+             ZDB_X (vx, vx[c]), ZDB_Y (vy, vy[c]), GDB_Z (vz),
+             0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f);
+}
+
+kernel void
+vwe_stress_s (STRESS_KERNEL_ARGS)
+{
+  SPLIT_SETUP;
+  const float cvx = vx[c], cvy = vy[c], cvz = vz[c];
+
+  stress_at (STRESS_BUFS, c, i, j, k, inside, true, 2, 0.0f, 0.0f, 0.0f,
+             ZDF_Y (vx, cvx), ZDF_X (vy, cvy), GDF_Z (vx),
+             ZDF_X (vz, cvz), GDF_Z (vy), ZDF_Y (vz, cvz));
+}
+
 #define MX (WX > 2 ? WX : 2)
 #define MY (WY > 2 ? WY : 2)
 #define MZ (WZ > 2 ? WZ : 2)
@@ -866,10 +911,6 @@ shell_cell (int id, int *i, int *j, int *k)
   return false;
 }
 
-/* z differences at a single cell, through zld. */
-#define GDF_Z(f) QDF (zld (f, cxy, k - 1), f[c], zld (f, cxy, k + 1), zld (f, cxy, k + 2))
-#define GDB_Z(f) QDB (zld (f, cxy, k - 2), zld (f, cxy, k - 1), f[c], zld (f, cxy, k + 1))
-
 kernel void
 vwe_stress_shell (STRESS_KERNEL_ARGS)
 {
@@ -883,7 +924,7 @@ vwe_stress_shell (STRESS_KERNEL_ARGS)
   const bool inside = in_xy && k >= 2 && k < NZ - 2;
   const float cvx = vx[c], cvy = vy[c], cvz = vz[c];
 
-  stress_at (STRESS_BUFS, c, i, j, k, inside, true,
+  stress_at (STRESS_BUFS, c, i, j, k, inside, true, 0,
              ZDB_X (vx, cvx), ZDB_Y (vy, cvy), GDB_Z (vz),
              ZDF_Y (vx, cvx), ZDF_X (vy, cvy), GDF_Z (vx),
              ZDF_X (vz, cvz), GDF_Z (vy), ZDF_Y (vz, cvz));
@@ -927,7 +968,7 @@ vwe_stress_in (STRESS_KERNEL_ARGS, const int zc)
     {
       const float a3 = vx[c + 2 * NXY], b3 = vy[c + 2 * NXY], z3 = vz[c + NXY];
 
-      stress_at (STRESS_BUFS, c, i, j, k, true, false,
+      stress_at (STRESS_BUFS, c, i, j, k, true, false, 0,
                  ZDB_X (vx, a1), ZDB_Y (vy, b1), QDB (z0, z1, z2, z3),
                  ZDF_Y (vx, a1), ZDF_X (vy, b1), QDF (a0, a1, a2, a3),
                  ZDF_X (vz, z2), QDF (b0, b1, b2, b3), ZDF_Y (vz, z2));

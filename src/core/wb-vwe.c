@@ -34,15 +34,18 @@ typedef struct
 /* The kernels of one build of vwe.cl that the launch choices use. */
 enum {
   K_STRESS, K_PARTICLE, K_STRESS_ZM, K_PARTICLE_ZM, K_STRESS_ZL, K_PARTICLE_ZL,
-  K_STRESS_IN, K_PARTICLE_IN, K_STRESS_SHELL, K_PARTICLE_SHELL, K_N
+  K_STRESS_IN, K_PARTICLE_IN, K_STRESS_SHELL, K_PARTICLE_SHELL, K_STRESS_N, K_STRESS_S, K_N
 };
 
-/* Stress kernels at even indices, particle kernels at odd ones. */
+/* Stress kernels at even indices, particle kernels at odd ones, except
+ * the two halves of the split stress update at the end. */
 static const char * const kernel_names[K_N] = {
   "vwe_stress", "vwe_particle", "vwe_stress_zm", "vwe_particle_zm", "vwe_stress_zl",
   "vwe_particle_zl", "vwe_stress_in", "vwe_particle_in", "vwe_stress_shell",
-  "vwe_particle_shell"
+  "vwe_particle_shell", "vwe_stress_n", "vwe_stress_s"
 };
+
+#define IS_STRESS_KERNEL(i) ((i) % 2 == 0 || (i) >= K_STRESS_N)
 
 /* A build with NVIDIA's register cap (-cl-nv-maxrregcount). */
 typedef struct
@@ -307,6 +310,17 @@ is_zm (const WbTuneChoice *c)
   return g_str_equal (base, "zm") || g_str_equal (base, "zl") || g_str_equal (base, "in");
 }
 
+/* The stress update in two cell-layout launches (the particle kernel of a
+ * "split" choice is the cell one). */
+static gboolean
+is_split (const WbTuneChoice *c)
+{
+  char base[32];
+
+  variant_split (c, base);
+  return g_str_equal (base, "split");
+}
+
 static gboolean
 has_caps (const WbVwe *s)
 {
@@ -411,7 +425,7 @@ capped_program (WbVwe   *s,
       if (s->kv[i] == NULL)
         continue;
       if (!(vp->k[i] = wb_cl_create_kernel (vp->program, kernel_names[i], error))
-          || !set_field_args (s, vp->k[i], i % 2 == 0, error))
+          || !set_field_args (s, vp->k[i], IS_STRESS_KERNEL (i), error))
         {
           vwe_program_free (vp);
           return NULL;
@@ -466,7 +480,8 @@ default_choice (const WbVwe *s)
  * zm with 1 cell per work-item is the lean cell kernel (no queue reuse)
  * and isolates what the folding and 32-bit indexing alone give. */
 static GArray *
-candidates (const WbVwe *s)
+candidates (const WbVwe *s,
+            gboolean     stress)
 {
   GArray *c = g_array_new (FALSE, TRUE, sizeof (WbTuneChoice));
   const gboolean cpu = s->parent.device->kind == WB_DEVICE_KIND_CPU;
@@ -492,8 +507,12 @@ candidates (const WbVwe *s)
     { "zl", { 32, 4, 1 }, 8 }, { "zl", { 32, 8, 1 }, 8 }, { "zl", { 64, 4, 1 }, 8 },
     { "in", { 32, 4, 1 }, 8 }, { "in", { 64, 2, 1 }, 8 }, { "in", { 128, 1, 1 }, 8 },
     { "in", { 32, 8, 1 }, 8 }, { "in", { 32, 16, 1 }, 8 }, { "in", { 64, 4, 1 }, 16 },
+    { "split", { 32, 4, 2 }, 0 }, { "split", { 64, 2, 2 }, 0 }, { "split", { 64, 4, 2 }, 0 },
   };
   static const gsize in_shapes[][2] = { { 32, 4 }, { 32, 8 }, { 64, 4 }, { 64, 2 }, { 128, 1 } };
+  static const gsize split_shapes[][3] = {
+    { 32, 4, 2 }, { 64, 2, 2 }, { 64, 4, 1 }, { 32, 8, 1 }, { 128, 2, 1 },
+  };
   /* Tiles want rows: the halo costs (LX + 4)(LY + 4) / (LX LY). */
   static const gsize zl_shapes[][2] = { { 32, 4 }, { 32, 8 }, { 64, 4 }, { 32, 16 }, { 64, 8 } };
 
@@ -542,6 +561,11 @@ candidates (const WbVwe *s)
         t = make_choice ("zl", zl_shapes[i][0], zl_shapes[i][1], 1, zm_len[z]);
         g_array_append_val (c, t);
       }
+  for (guint i = 0; stress && s->kv[K_STRESS_N] && i < G_N_ELEMENTS (split_shapes); i++)
+    {
+      t = make_choice ("split", split_shapes[i][0], split_shapes[i][1], split_shapes[i][2], 0);
+      g_array_append_val (c, t);
+    }
   for (guint i = 0; s->kv[K_STRESS_IN] && i < G_N_ELEMENTS (in_shapes); i++)
     for (guint z = 0; z < 3; z++)
       {
@@ -557,7 +581,8 @@ candidates (const WbVwe *s)
         {
           g_autofree char *v = g_strdup_printf ("%s-r%u", capped[i].variant, caps[r]);
 
-          if (g_str_equal (capped[i].variant, "in") && s->kv[K_STRESS_IN] == NULL)
+          if ((g_str_equal (capped[i].variant, "in") && s->kv[K_STRESS_IN] == NULL)
+              || (g_str_equal (capped[i].variant, "split") && (!stress || !s->kv[K_STRESS_N])))
             continue;
 
           t = make_choice (v, capped[i].l[0], capped[i].l[1], capped[i].l[2], capped[i].zc);
@@ -595,6 +620,18 @@ choice_kernel (WbVwe              *s,
     }
   if (is_cell (choice))
     k = ks[K_STRESS + odd];
+  else if (is_split (choice))
+    {
+      k = stress ? ks[K_STRESS_N] : ks[K_PARTICLE];
+      *shell = stress ? ks[K_STRESS_S] : NULL;
+      if (k == NULL || (stress && *shell == NULL))
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                       "vwe: launch variant '%s' needs a 3D grid, 32-bit indices and no kernel "
+                       "debugging", choice->variant);
+          return FALSE;
+        }
+    }
   else if (is_zm (choice))
     {
       const gboolean tiles = g_str_equal (base, "zl");
@@ -607,6 +644,7 @@ choice_kernel (WbVwe              *s,
           k = ks[K_STRESS_IN + odd];
           *shell = ks[K_STRESS_SHELL + odd];
         }
+
       else
         k = ks[K_STRESS_ZM + odd];
       if (k == NULL)
@@ -650,7 +688,7 @@ choice_kernel (WbVwe              *s,
   else
     {
       g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
-                   "vwe: no launch variant '%s' (cell, zm, zl, in)", choice->variant);
+                   "vwe: no launch variant '%s' (cell, zm, zl, in, split)", choice->variant);
       return FALSE;
     }
   if (clGetKernelWorkGroupInfo (k, s->parent.device->device, CL_KERNEL_WORK_GROUP_SIZE,
@@ -681,6 +719,11 @@ launch_choice (WbVwe              *s,
   const gsize *local = choice->local[0] ? choice->local : NULL;
   cl_event *event = events;
 
+  if (is_split (choice))
+    return wb_cl_enqueue (s->parent.cl, k, 3, cfg->n, local, NULL, event, error)
+           && (shell == NULL
+               || wb_cl_enqueue (s->parent.cl, shell, 3, cfg->n, local, NULL,
+                                 events ? events + 1 : NULL, error));
   if (shell != NULL)
     {
       /* The interior box as columns, then the shell, 1D. */
@@ -840,11 +883,11 @@ choose_launches (WbVwe   *s,
     }
   else
     {
-      g_autoptr(GArray) cand = candidates (s);
       const char *names[2] = { "particle", "stress" };
 
       for (guint i = 0; i < 2; i++)
         {
+          g_autoptr(GArray) cand = candidates (s, i == 1);
           g_autofree char *key = tune_key (s, names[i]);
           VweTune t = { s, i == 1 };
           WbTuneResult r;
@@ -1063,7 +1106,7 @@ cl_init (WbVwe       *s,
       B (s->s[XX]), B (s->s[YY]), B (s->s[ZZ]), B (s->s[XY]), B (s->s[XZ]), B (s->s[YZ])
     };
     for (guint i = 0; i < K_N; i++)
-      if (s->kv[i] && !set_field_args (s, s->kv[i], i % 2 == 0, error))
+      if (s->kv[i] && !set_field_args (s, s->kv[i], IS_STRESS_KERNEL (i), error))
         return FALSE;
     for (guint i = 0; i < 3; i++)
       if (!wb_cl_set_arg (s->k_src_v, 7 + i, sizeof (cl_mem), sensor_fields[i], error)
