@@ -1013,9 +1013,10 @@ typedef struct
   gsize       local[3];
   gboolean    use_local;
   WbKernelDebug *dbg;    /* kernel debugging state (wb-launch.h) */
-  /* The tuned launch (wb-tune.h): kernels of the first program, one per
-   * entry of bhte_kernels (NULL where a kernel file lacks one), and the
-   * choice.  Debugging launches s->kernel through s->dbg instead. */
+  /* The tuned launch (wb-tune.h): builds of bhte.cl, the first from
+   * s->program, the others with code-generation options made while
+   * tuning (only the chosen one's is kept), and the choice.  Debugging
+   * launches s->kernel through s->dbg instead. */
   BhteBuild   *builds[16];  /* [0] from s->program, the others made for tuning */
   guint        n_builds;
   BhteBuild   *use;         /* the chosen kernel's build */
