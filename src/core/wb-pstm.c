@@ -528,6 +528,7 @@ struct _WbPstmJob
   double        tune_seconds;    /* measuring launch configurations */
   double        load_seconds;    /* host: reading and pre-filtering traces */
   double        store_seconds;   /* host: tiles into the image */
+  double        lists_seconds;   /* host: block lists for the launches */
   double        teardown_seconds;
   guint64       tune_trial;      /* contributions per tuning trial launch */
   gboolean      normalized;
@@ -1063,6 +1064,7 @@ wb_pstm_job_get_stats (WbPstmJob   *job,
   stats->tune_seconds = job->tune_seconds;
   stats->load_seconds = job->load_seconds;
   stats->store_seconds = job->store_seconds;
+  stats->lists_seconds = job->lists_seconds;
   stats->teardown_seconds = job->teardown_seconds;
   stats->tune_trial_contributions = job->tune_trial;
   stats->tiles_computed = job->tiles_computed;
@@ -1172,6 +1174,9 @@ typedef struct
  * starts, two of the pending one.  Each has its own block lists. */
 #define N_RINGS 4
 
+/* Chunks of a launch's traces whose block lists are built in parallel. */
+#define LIST_CHUNKS 16
+
 /* A kernel variant built for this worker. */
 typedef struct
 {
@@ -1214,7 +1219,7 @@ typedef struct
    * launch (two in flight), each block's range in a list of trace slots. */
   guint         block_cols;
   guint         max_blocks;
-  guint32      *blk_count;     /* [max_blocks] scratch */
+  guint32      *blk_count;     /* [LIST_CHUNKS * max_blocks] scratch */
   guint32      *h_ranges[N_RINGS];   /* [max_blocks * 2] */
   guint32      *h_list[N_RINGS];
   gsize         h_list_cap[N_RINGS];
@@ -1530,11 +1535,20 @@ worker_setup (Worker *w, GError **error)
 
     /* Blocks about a sixth of the largest aperture wide: a column then
      * looks at traces within 1.2 apertures or so rather than at the whole
-     * tile's gather, and a trace lands in some 100 blocks' lists. */
-    w->block_cols = (guint) CLAMP (floor (job->gather_radius / (6 * spacing)), 1, 64);
+     * tile's gather, and a trace lands in some 100 blocks' lists.  At most
+     * 16 x 16 blocks a tile (8 x 8 on CPU devices, whose cores the host
+     * shares), so that building the lists stays cheap next to the sums
+     * when the aperture spans few columns. */
+    {
+      double side = MAX (job->tile_nx, job->tile_ny);
+      double per_axis = w->device->kind == WB_DEVICE_KIND_CPU ? 8 : 16;
+
+      w->block_cols = (guint) CLAMP (MAX (floor (job->gather_radius / (6 * spacing)),
+                                          ceil (side / per_axis)), 1, 4096);
+    }
     w->max_blocks = ((job->tile_nx + w->block_cols - 1) / w->block_cols)
                     * ((job->tile_ny + w->block_cols - 1) / w->block_cols);
-    w->blk_count = g_new (guint32, w->max_blocks);
+    w->blk_count = g_new (guint32, (gsize) LIST_CHUNKS * w->max_blocks);
     for (guint r = 0; r < N_RINGS; r++)
       w->h_ranges[r] = g_new (guint32, 2 * (gsize) w->max_blocks);
     for (guint s = 0; s < 2; s++)
@@ -1857,8 +1871,50 @@ tile_blocks (Worker *w, const Tile *tile, guint32 *col_block, guint *nbx, guint 
       }                                                                                       \
   } G_STMT_END
 
+/* Block lists in parallel: the launch's traces in LIST_CHUNKS consecutive
+ * chunks, each counted and then filled by one thread; block b's entries
+ * are chunk 0's, then chunk 1's..., so each list keeps the traces' order. */
+
+typedef struct
+{
+  Worker        *w;
+  const Tile    *tile;
+  const guint32 *indices;
+  guint          n;
+  gboolean       resident;
+  guint          nbx, nby, nb;
+  guint32       *count;      /* [LIST_CHUNKS * nb]: counts, then fill positions */
+  guint32       *list;
+  gboolean       fill;
+} ListJob;
+
+static void
+list_chunks (gsize begin, gsize end, gpointer data)
+{
+  ListJob *lj = data;
+  Worker *w = lj->w;
+
+  for (gsize ch = begin; ch < end; ch++)
+    {
+      guint k0 = (guint) ((guint64) lj->n * ch / LIST_CHUNKS);
+      guint k1 = (guint) ((guint64) lj->n * (ch + 1) / LIST_CHUNKS);
+      guint32 *count = lj->count + ch * lj->nb;
+
+      for (guint k = k0; k < k1; k++)
+        {
+          gsize t = lj->indices[k];
+          guint32 slot = lj->resident ? (guint32) t : k;
+
+          if (lj->fill)
+            FOR_EACH_BLOCK_NEAR (w, lj->tile, t, lj->nbx, lj->nby, lj->list[count[block]++] = slot);
+          else
+            FOR_EACH_BLOCK_NEAR (w, lj->tile, t, lj->nbx, lj->nby, count[block]++);
+        }
+    }
+}
+
 /* Builds and uploads (without waiting) the block lists of one launch
- * into ring @ring: traces @indices[0..n), at trace slots @slots[k] (the
+ * into ring @ring: traces @indices[0..n), at trace slots @indices[k] (the
  * resident index) or k (a streamed set).  Each block's list keeps the
  * traces' order.  The host arrays of @ring are free: its previous launch
  * has ended. */
@@ -1866,24 +1922,31 @@ static gboolean
 worker_launch_lists (Worker *w, const Tile *tile, guint tile_slot, const guint32 *indices, guint n,
                      gboolean resident, guint ring, GError **error)
 {
-  guint nbx, nby, nb;
+  ListJob lj = { w, tile, indices, n, resident, 0, 0, 0, NULL, NULL, FALSE };
   gsize total = 0;
   guint32 *ranges = w->h_ranges[ring];
+  double start = now_s ();
+  /* Threads pay off from a few hundred traces on. */
+  gboolean parallel = n >= 256 && wb_parallel_threads () > 1;
 
-  tile_blocks (w, tile, NULL, &nbx, &nby);
-  nb = nbx * nby;
-  memset (w->blk_count, 0, sizeof (guint32) * nb);
-  for (guint k = 0; k < n; k++)
-    {
-      gsize t = indices[k];
-      FOR_EACH_BLOCK_NEAR (w, tile, t, nbx, nby, w->blk_count[block]++);
-    }
-  for (guint b = 0; b < nb; b++)
+  tile_blocks (w, tile, NULL, &lj.nbx, &lj.nby);
+  lj.nb = lj.nbx * lj.nby;
+  lj.count = w->blk_count;
+  memset (lj.count, 0, sizeof (guint32) * LIST_CHUNKS * lj.nb);
+  if (parallel)
+    wb_parallel_for (LIST_CHUNKS, list_chunks, &lj);
+  else
+    list_chunks (0, LIST_CHUNKS, &lj);
+  for (guint b = 0; b < lj.nb; b++)
     {
       ranges[2 * b] = (guint32) total;
-      total += w->blk_count[b];
+      for (guint ch = 0; ch < LIST_CHUNKS; ch++)
+        {
+          guint32 c = lj.count[ch * lj.nb + b];
+          lj.count[ch * lj.nb + b] = (guint32) total;   /* now the fill position */
+          total += c;
+        }
       ranges[2 * b + 1] = (guint32) total;
-      w->blk_count[b] = ranges[2 * b];     /* now the fill position */
     }
   if (total > G_MAXUINT32)
     {
@@ -1896,12 +1959,15 @@ worker_launch_lists (Worker *w, const Tile *tile, guint tile_slot, const guint32
       w->h_list_cap[ring] = MAX (MAX (total, 1), w->h_list_cap[ring] * 3 / 2);
       w->h_list[ring] = g_renew (guint32, w->h_list[ring], w->h_list_cap[ring]);
     }
-  for (guint k = 0; k < n; k++)
-    {
-      gsize t = indices[k];
-      guint32 slot = resident ? (guint32) t : k;
-      FOR_EACH_BLOCK_NEAR (w, tile, t, nbx, nby, w->h_list[ring][w->blk_count[block]++] = slot);
-    }
+  lj.list = w->h_list[ring];
+  lj.fill = TRUE;
+  if (parallel)
+    wb_parallel_for (LIST_CHUNKS, list_chunks, &lj);
+  else
+    list_chunks (0, LIST_CHUNKS, &lj);
+  g_mutex_lock (&w->job->lock);
+  w->job->lists_seconds += now_s () - start;
+  g_mutex_unlock (&w->job->lock);
   if (w->d_list_cap[ring] < MAX (total, 1))
     {
       /* A buffer still used by a queued launch lives until it ends. */
@@ -1916,7 +1982,7 @@ worker_launch_lists (Worker *w, const Tile *tile, guint tile_slot, const guint32
         }
     }
   return wb_cl_check (clEnqueueWriteBuffer (w->cl->queue, w->d_ranges[ring], CL_FALSE, 0,
-                                            2 * sizeof (guint32) * nb, ranges, 0, NULL, NULL),
+                                            2 * sizeof (guint32) * lj.nb, ranges, 0, NULL, NULL),
                       "upload block ranges", error)
          && (total == 0
              || wb_cl_check (clEnqueueWriteBuffer (w->cl->queue, w->d_list[ring], CL_FALSE, 0,
@@ -2612,6 +2678,7 @@ wb_pstm_job_run (WbPstmJob     *job,
   job->kernel_seconds = 0;
   job->setup_seconds = 0;
   job->tune_seconds = job->load_seconds = job->store_seconds = job->teardown_seconds = 0;
+  job->lists_seconds = 0;
   job->tiles_done = job->tiles_computed = job->tiles_resumed = 0;
   for (guint i = 0; i < job->n_tiles; i++)
     {

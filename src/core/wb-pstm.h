@@ -228,6 +228,7 @@ typedef struct
   double  tune_seconds;         /* measuring launch configurations (first use on a device) */
   double  load_seconds;         /* host: reading and pre-filtering traces */
   double  store_seconds;        /* host: finished tiles into the image (overlaps the device) */
+  double  lists_seconds;        /* host: per-block trace lists of the launches (overlaps the device) */
   double  teardown_seconds;     /* releasing contexts after the run (not in @seconds) */
   guint64 tune_trial_contributions; /* per tuning trial launch, 0 if none measured */
   guint   tiles_computed;
