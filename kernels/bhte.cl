@@ -393,6 +393,21 @@ bhte_zmarch_v4 (BHTE_ZMARCH_ARGS)
   bhte_zmarch_body (T_in, T_out, dose, mat, q, bh, perf, factor, zc, 4);
 }
 
+/* The halo values a tile-edge work-item writes (left, right, below,
+ * above in x/y), loaded a plane ahead so that their latency is not paid
+ * at the barrier. */
+BHTE_INLINE void
+bhte_halo_load (__global const float *T,
+                bhte_idx              c,
+                const bool           *side,
+                float                *h)
+{
+  h[0] = side[0] ? T[c - 1] : 0.0f;
+  h[1] = side[1] ? T[c + 1] : 0.0f;
+  h[2] = side[2] ? T[c - NX] : 0.0f;
+  h[3] = side[3] ? T[c + NX] : 0.0f;
+}
+
 /* The z-march with the plane's x/y neighbours from local memory: a tile of
  * (LX + 2) x (LY + 2) with a one-cell halo, two of them alternating so that
  * one barrier per plane suffices (a tile is rewritten two planes later,
@@ -415,9 +430,12 @@ bhte_zmarch_lds (BHTE_ZMARCH_ARGS,
   const int tsize = pitch * (LY + 2);
   const int at = (ly + 1) * pitch + lx + 1;
   bhte_idx c = in ? (bhte_idx) i + (bhte_idx) NX * ((bhte_idx) j + (bhte_idx) NY * (bhte_idx) k0) : 0;
-  float tm = 0.0f, tc = 0.0f, tp = 0.0f, dc = 0.0f, qc = 0.0f;
+  const bool side[4] = { in && lx == 0 && i > 0, in && lx == LX - 1 && i + 1 < NX,
+                         in && ly == 0 && j > 0, in && ly == LY - 1 && j + 1 < NY };
+  float tm = 0.0f, tc = 0.0f, tp = 0.0f, dc = 0.0f, qc = 0.0f, h[4];
   uint mc = 0u;
 
+  bhte_halo_load (T_in, c, side, h);
   if (in && k0 < NZ)
     {
       if (k0 > 0)
@@ -438,7 +456,7 @@ bhte_zmarch_lds (BHTE_ZMARCH_ARGS,
       __local float *t = tile + (k & 1) * tsize;
       const bool more = k + 1 < k1;
       const bool z_in = k > 0 && k < NZ - 1;
-      float tpp = 0.0f, dn = 0.0f, qn = 0.0f;
+      float tpp = 0.0f, dn = 0.0f, qn = 0.0f, hn[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
       uint mn = 0u;
 
       if (in && more)
@@ -450,16 +468,17 @@ bhte_zmarch_lds (BHTE_ZMARCH_ARGS,
 #if HAS_SOURCE
           qn = q[c + BHTE_PLANE];
 #endif
+          bhte_halo_load (T_in, c + BHTE_PLANE, side, hn);
         }
       t[at] = tc;
-      if (in && lx == 0 && i > 0)
-        t[at - 1] = T_in[c - 1];
-      if (in && lx == LX - 1 && i + 1 < NX)
-        t[at + 1] = T_in[c + 1];
-      if (in && ly == 0 && j > 0)
-        t[at - pitch] = T_in[c - NX];
-      if (in && ly == LY - 1 && j + 1 < NY)
-        t[at + pitch] = T_in[c + NX];
+      if (side[0])
+        t[at - 1] = h[0];
+      if (side[1])
+        t[at + 1] = h[1];
+      if (side[2])
+        t[at - pitch] = h[2];
+      if (side[3])
+        t[at + pitch] = h[3];
       barrier (CLK_LOCAL_MEM_FENCE);
 
       if (in)
@@ -478,6 +497,8 @@ bhte_zmarch_lds (BHTE_ZMARCH_ARGS,
       dc = dn;
       mc = mn;
       qc = qn;
+      for (int e = 0; e < 4; e++)
+        h[e] = hn[e];
     }
 }
 
@@ -524,9 +545,15 @@ bhte_zmarch2 (BHTE_ZMARCH_ARGS,
   float qc = 0.0f, qprev = 0.0f;             /* source at p, p - 1 */
   uint mc = 0u, mprev = 0u;                  /* material at p, p - 1 */
   float dprev = 0.0f;                        /* dose at p - 1 */
+  /* the tile's halo this work-item writes, a plane ahead */
+  const bool side[4] = { in && tx == 0 && i > 0, in && tx == GX - 1 && i + 1 < NX,
+                         in && ty == 0 && j > 0, in && ty == GY - 1 && j + 1 < NY };
+  float h[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
 
   if (in)
     {
+      if (k0 >= 1)
+        bhte_halo_load (T_in, c, side, h);
       if (k0 >= 2)
         t0m = T_in[c - BHTE_PLANE];
       if (k0 >= 1)
@@ -548,7 +575,7 @@ bhte_zmarch2 (BHTE_ZMARCH_ARGS,
       __local float *b0 = tile1 + ((p - 1) & 1) * size1;
       const bool plane = p >= 0 && p < NZ;
       const bool second = own && p - 1 >= k0 && p - 1 < k1;
-      float t0pp = 0.0f, qn = 0.0f, dn = 0.0f, T1 = 0.0f;
+      float t0pp = 0.0f, qn = 0.0f, dn = 0.0f, T1 = 0.0f, hn[4] = { 0.0f, 0.0f, 0.0f, 0.0f };
       uint mn = 0u;
 
       /* Loads for the next plane and the dose of this one, in flight
@@ -561,6 +588,7 @@ bhte_zmarch2 (BHTE_ZMARCH_ARGS,
 #if HAS_SOURCE
           qn = q[c + BHTE_PLANE];
 #endif
+          bhte_halo_load (T_in, c + BHTE_PLANE, side, hn);
         }
       if (own && p >= k0 && p < k1)
         dn = dose[c];
@@ -568,14 +596,14 @@ bhte_zmarch2 (BHTE_ZMARCH_ARGS,
       if (in && plane)
         {
           a[at0] = t0c;
-          if (tx == 0 && i > 0)
-            a[at0 - 1] = T_in[c - 1];
-          if (tx == GX - 1 && i + 1 < NX)
-            a[at0 + 1] = T_in[c + 1];
-          if (ty == 0 && j > 0)
-            a[at0 - pitch0] = T_in[c - NX];
-          if (ty == GY - 1 && j + 1 < NY)
-            a[at0 + pitch0] = T_in[c + NX];
+          if (side[0])
+            a[at0 - 1] = h[0];
+          if (side[1])
+            a[at0 + 1] = h[1];
+          if (side[2])
+            a[at0 - pitch0] = h[2];
+          if (side[3])
+            a[at0 + pitch0] = h[3];
         }
       barrier (CLK_LOCAL_MEM_FENCE);
 
@@ -614,6 +642,8 @@ bhte_zmarch2 (BHTE_ZMARCH_ARGS,
       mprev = mc;
       mc = mn;
       dprev = dn;
+      for (int e = 0; e < 4; e++)
+        h[e] = hn[e];
     }
 }
 
