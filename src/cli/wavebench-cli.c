@@ -705,12 +705,43 @@ typedef struct
   guint       steps;
 } BenchCase;
 
+/* The read-back lines of `bench --readback`. */
+static void
+print_readback (WbSim                  *sim,
+                const WbReadbackResult *rb)
+{
+  g_print ("      read-back of %s (%.1f MiB) every %u of %u steps, %s reads: %.3f s vs %.3f s without: "
+           "overhead %+.1f%%\n", sim->default_field, rb->bytes_per_readback / 1048576.0, rb->every, rb->steps,
+           rb->mode ? rb->mode : "?", rb->seconds_readback, rb->seconds_plain, 100.0 * rb->overhead);
+  if (rb->kernel_seconds_readback > 0)
+    g_print ("      kernel time (profiling events, %u launches): %.3f s with read-back, %.3f s without; "
+             "wall / kernel = %.3f with read-back, %.3f without\n",
+             rb->launches_readback, rb->kernel_seconds_readback, rb->kernel_seconds_plain,
+             rb->seconds_readback / rb->kernel_seconds_readback,
+             rb->kernel_seconds_plain > 0 ? rb->seconds_plain / rb->kernel_seconds_plain : 0.0);
+  if (rb->captures > 0)
+    {
+      g_print ("      read-backs (profiling events, %u): staging copy %.1f us each (%.0f GB/s), "
+               "read %.1f us each (%.1f GB/s)\n", rb->captures,
+               1e6 * rb->copy_seconds / rb->captures,
+               rb->copy_seconds > 0 ? 2e-9 * rb->bytes_per_readback * rb->captures / rb->copy_seconds : 0.0,
+               1e6 * rb->read_seconds / rb->captures,
+               rb->read_seconds > 0 ? 1e-9 * rb->bytes_per_readback * rb->captures / rb->read_seconds : 0.0);
+      g_print ("      host clock per read-back: %.0f us stepping %u steps, %.0f us capturing, "
+               "%.0f us waiting for a read, %.0f us copying into the field\n",
+               1e6 * rb->host_step_seconds / rb->captures, rb->every,
+               1e6 * rb->host_capture_seconds / rb->captures,
+               1e6 * rb->host_wait_seconds / rb->captures, 1e6 * rb->host_memcpy_seconds / rb->captures);
+    }
+}
+
 static gboolean
 bench_case (const BenchCase *bc,
             WbDevice        *device,
             const char      *kernels,
             guint            readback,
             guint            readback_steps,
+            const char      *readback_mode,
             JsonBuilder     *jb,
             gboolean         print,
             GError         **error)
@@ -788,26 +819,54 @@ bench_case (const BenchCase *bc,
 
   if (readback > 0)
     {
+      /* --readback-mode all: one run per WAVEBENCH_SNAPSHOT_MODE (how the
+       * host gets the field), the first one's numbers as the members. */
+      static const char * const all_modes[] = { "thread", "inline", "map" };
+      gboolean all = readback_mode != NULL && g_str_equal (readback_mode, "all");
+      guint n_runs = all ? G_N_ELEMENTS (all_modes) : 1;
+      g_autofree WbReadbackResult *runs = g_new0 (WbReadbackResult, n_runs);
       WbReadbackResult rb;
-      if (!wb_bench_readback (sim, sim->default_field, readback_steps, readback, &rb, error))
-        return FALSE;
-      if (print)
-        g_print ("      read-back of %s (%.1f MiB) every %u of %u steps: %.3f s vs %.3f s without: overhead %+.1f%%\n",
-                 sim->default_field, rb.bytes_per_readback / 1048576.0, rb.every, rb.steps,
-                 rb.seconds_readback, rb.seconds_plain, 100.0 * rb.overhead);
-      if (print && rb.kernel_seconds_readback > 0)
-        g_print ("      kernel time (profiling events, %u launches): %.3f s with read-back, %.3f s without; "
-                 "wall / kernel = %.3f with read-back, %.3f without\n",
-                 rb.launches_readback, rb.kernel_seconds_readback, rb.kernel_seconds_plain,
-                 rb.seconds_readback / rb.kernel_seconds_readback,
-                 rb.kernel_seconds_plain > 0 ? rb.seconds_plain / rb.kernel_seconds_plain : 0.0);
-      if (print && rb.captures > 0)
-        g_print ("      read-backs (profiling events, %u): staging copy %.1f us each (%.0f GB/s), "
-                 "read %.1f us each (%.1f GB/s)\n", rb.captures,
-                 1e6 * rb.copy_seconds / rb.captures,
-                 rb.copy_seconds > 0 ? 2e-9 * rb.bytes_per_readback * rb.captures / rb.copy_seconds : 0.0,
-                 1e6 * rb.read_seconds / rb.captures,
-                 rb.read_seconds > 0 ? 1e-9 * rb.bytes_per_readback * rb.captures / rb.read_seconds : 0.0);
+
+      for (guint m = 0; m < n_runs; m++)
+        {
+          WbReadbackResult *r = &runs[m];
+
+          if (all)
+            g_setenv ("WAVEBENCH_SNAPSHOT_MODE", all_modes[m], TRUE);
+          else if (readback_mode != NULL)
+            g_setenv ("WAVEBENCH_SNAPSHOT_MODE", readback_mode, TRUE);
+          if (!wb_bench_readback (sim, sim->default_field, readback_steps, readback, r, error))
+            return FALSE;
+          if (print)
+            print_readback (sim, r);
+        }
+      rb = runs[0];
+      json_builder_set_member_name (jb, "readback_runs");
+      json_builder_begin_array (jb);
+      for (guint m = 0; m < n_runs; m++)
+        {
+          const WbReadbackResult *r = &runs[m];
+
+          json_builder_begin_object (jb);
+          json_builder_set_member_name (jb, "mode");
+          json_builder_add_string_value (jb, r->mode ? r->mode : "");
+          json_builder_set_member_name (jb, "seconds_plain");
+          json_builder_add_double_value (jb, r->seconds_plain);
+          json_builder_set_member_name (jb, "seconds_readback");
+          json_builder_add_double_value (jb, r->seconds_readback);
+          json_builder_set_member_name (jb, "kernel_seconds_readback");
+          json_builder_add_double_value (jb, r->kernel_seconds_readback);
+          json_builder_set_member_name (jb, "host_step_seconds");
+          json_builder_add_double_value (jb, r->host_step_seconds);
+          json_builder_set_member_name (jb, "host_capture_seconds");
+          json_builder_add_double_value (jb, r->host_capture_seconds);
+          json_builder_set_member_name (jb, "host_wait_seconds");
+          json_builder_add_double_value (jb, r->host_wait_seconds);
+          json_builder_set_member_name (jb, "host_memcpy_seconds");
+          json_builder_add_double_value (jb, r->host_memcpy_seconds);
+          json_builder_end_object (jb);
+        }
+      json_builder_end_array (jb);
       json_builder_set_member_name (jb, "readback_every");
       json_builder_add_int_value (jb, rb.every);
       json_builder_set_member_name (jb, "readback_steps");
@@ -845,6 +904,7 @@ static int
 cmd_bench (int argc, char **argv)
 {
   g_autofree char *backend = NULL, *kernels = NULL, *tune = NULL, *report = NULL, *cache_path = NULL;
+  g_autofree char *readback_mode = NULL;
   gint grid = 0, dim = 3, steps = 0, readback = 0, readback_steps = 12000;
   gboolean json = FALSE, no_bw = FALSE;
   GOptionEntry entries[] = {
@@ -854,6 +914,8 @@ cmd_bench (int argc, char **argv)
     { "steps", 'n', 0, G_OPTION_ARG_INT, &steps, "Timed steps", "S" },
     { "readback", 'r', 0, G_OPTION_ARG_INT, &readback, "Also time reading the field back every K steps", "K" },
     { "readback-steps", 0, 0, G_OPTION_ARG_INT, &readback_steps, "Steps of the read-back run (default 12000)", "S" },
+    { "readback-mode", 0, 0, G_OPTION_ARG_STRING, &readback_mode,
+      "How the host gets the field: thread (default), inline, map, or all (one run each)", "MODE" },
     { "no-bandwidth", 0, 0, G_OPTION_ARG_NONE, &no_bw, "Skip measuring copy bandwidth", NULL },
     { "kernels", 'k', 0, G_OPTION_ARG_FILENAME, &kernels, "Load kernels from this directory", "DIR" },
     { "tune", 0, 0, G_OPTION_ARG_STRING, &tune,
@@ -881,6 +943,9 @@ cmd_bench (int argc, char **argv)
     return wb_cli_usage_error ("--dim %d: expected 2 or 3", dim);
   if (grid < 0 || grid > 65536 || steps < 0 || readback < 0 || readback_steps <= 0)
     return wb_cli_usage_error ("bench: --grid, --steps and --readback must be positive");
+  if (readback_mode != NULL && !g_str_equal (readback_mode, "thread") && !g_str_equal (readback_mode, "inline")
+      && !g_str_equal (readback_mode, "map") && !g_str_equal (readback_mode, "all"))
+    return wb_cli_usage_error ("--readback-mode %s: expected thread, inline, map or all", readback_mode);
   if (tune != NULL)
     {
       if (!g_str_equal (tune, "auto") && !g_str_equal (tune, "off") && !g_str_equal (tune, "force"))
@@ -943,7 +1008,7 @@ cmd_bench (int argc, char **argv)
   for (guint i = 0; i < cases->len; i++)
     {
       BenchCase *bc = &g_array_index (cases, BenchCase, i);
-      if (!bench_case (bc, device, kernels, readback, readback_steps, jb, !json, &error))
+      if (!bench_case (bc, device, kernels, readback, readback_steps, readback_mode, jb, !json, &error))
         return wb_cli_fail (g_steal_pointer (&error));
     }
   /* Migration: arithmetic-bound, in contributions/s (its own row). */

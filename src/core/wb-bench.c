@@ -92,8 +92,11 @@ wb_bench_readback (WbSim            *sim,
     {
       guint n = MIN (every, steps - done);
 
+      double t1 = now (), t2;
+
       if (!wb_sim_step (sim, n, error))
         goto fail;
+      out->host_step_seconds += now () - t1;
       done += n;
       if (wb_snapshot_pending (snap) > 0)
         {
@@ -101,8 +104,10 @@ wb_bench_readback (WbSim            *sim,
           if (f == NULL)
             goto fail;
         }
+      t2 = now ();
       if (!wb_snapshot_capture (snap, error))
         goto fail;
+      out->host_capture_seconds += now () - t2;
     }
   while (wb_snapshot_pending (snap) > 0)
     {
@@ -114,6 +119,7 @@ wb_bench_readback (WbSim            *sim,
     goto fail;
   out->seconds_readback = now () - t0;
   wb_snapshot_device_times (snap, &out->copy_seconds, &out->read_seconds, &out->captures);
+  wb_snapshot_host_times (snap, &out->mode, &out->host_wait_seconds, &out->host_memcpy_seconds);
   if (out->seconds_plain > 0)
     out->overhead = out->seconds_readback / out->seconds_plain - 1.0;
   if (dbg)

@@ -47,6 +47,13 @@ typedef struct
   double  copy_seconds;
   double  read_seconds;
   guint   captures;
+  /* Host clock of the read-back run: in wb_sim_step, in capture, blocked
+   * waiting for reads, copying into fields; how reads were made. */
+  double      host_step_seconds;
+  double      host_capture_seconds;
+  double      host_wait_seconds;
+  double      host_memcpy_seconds;
+  const char *mode;
 } WbReadbackResult;
 
 gboolean wb_bench_readback  (WbSim           *sim,

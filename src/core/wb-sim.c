@@ -220,6 +220,7 @@ typedef struct
   cl_event copied;       /* the device copy into @staging */
   cl_int   read_status;  /* the reader thread's result, once read_done */
   gboolean read_done;
+  float   *mapped;       /* "map" mode: the staging buffer mapped for reading */
   WbField *field;        /* reference path: the field read synchronously */
   WbField *out;          /* device path: recycled once the caller drops it */
   guint64  step;
@@ -240,10 +241,16 @@ struct _WbSnapshot
   double           copy_seconds;
   double           read_seconds;
   guint            timed;
-  /* Reads run on their own thread: NVIDIA's driver holds the calling
-   * thread in a non-blocking read until the transfer is done, which
-   * drained the solver's queue for ~1.2 ms per 64 MiB read-back on an
-   * H200; the thread that steps never calls into a read. */
+  /* How the host gets the staging copy (WAVEBENCH_SNAPSHOT_MODE, for
+   * measuring): "thread" (default) reads it into pinned memory on a thread
+   * of the snapshot's own, so the thread that steps never calls into a
+   * read (the H200 read-back bench lost ~1.2 ms of GPU time per 64 MiB
+   * read-back with reads issued from the stepping thread); "inline" issues
+   * the non-blocking read from capture(); "map" maps the staging buffer
+   * on the reader thread instead of reading it. */
+  int              mode;
+  double           wait_seconds;   /* host: blocked in collect () */
+  double           memcpy_seconds; /* host: copying into the field */
   GThread         *reader;
   GAsyncQueue     *jobs;       /* slot index + 1; SNAP_SLOTS + 1 ends the thread */
   GMutex           lock;
@@ -252,6 +259,8 @@ struct _WbSnapshot
   guint            oldest;     /* slot of the oldest pending capture */
   guint            pending;
 };
+
+enum { SNAP_MODE_THREAD, SNAP_MODE_INLINE, SNAP_MODE_MAP };
 
 static gpointer
 snapshot_reader (gpointer data)
@@ -268,8 +277,14 @@ snapshot_reader (gpointer data)
       if (s >= SNAP_SLOTS)
         break;
       slot = &snap->slots[s];
-      status = clEnqueueReadBuffer (snap->read_queue, slot->staging, CL_FALSE, 0, snap->bytes, slot->host,
-                                    1, &slot->copied, &done);
+      if (snap->mode == SNAP_MODE_MAP)
+        {
+          slot->mapped = clEnqueueMapBuffer (snap->read_queue, slot->staging, CL_FALSE, CL_MAP_READ, 0,
+                                             snap->bytes, 1, &slot->copied, &done, &status);
+        }
+      else
+        status = clEnqueueReadBuffer (snap->read_queue, slot->staging, CL_FALSE, 0, snap->bytes, slot->host,
+                                      1, &slot->copied, &done);
       if (status == CL_SUCCESS)
         {
           clFlush (snap->read_queue);
@@ -362,6 +377,16 @@ wb_snapshot_new (WbSim       *sim,
               WB_CL_RELEASE (snap->copy_program, clReleaseProgram);
             }
         }
+      {
+        const char *mode = g_getenv ("WAVEBENCH_SNAPSHOT_MODE");
+
+        if (mode && g_str_equal (mode, "inline"))
+          snap->mode = SNAP_MODE_INLINE;
+        else if (mode && g_str_equal (mode, "map"))
+          snap->mode = SNAP_MODE_MAP;
+        else if (mode && *mode && !g_str_equal (mode, "thread"))
+          g_warning ("WAVEBENCH_SNAPSHOT_MODE='%s' is not one of thread, inline, map: using thread", mode);
+      }
       g_mutex_init (&snap->lock);
       g_cond_init (&snap->cond);
       snap->jobs = g_async_queue_new ();
@@ -395,12 +420,23 @@ collect (WbSnapshot  *snap,
   if (snap->device_path)
     {
       cl_int status;
+      gint64 t0 = g_get_monotonic_time (), t1;
 
-      g_mutex_lock (&snap->lock);
-      while (!slot->read_done)
-        g_cond_wait (&snap->cond, &snap->lock);
-      status = slot->read_status;
-      g_mutex_unlock (&snap->lock);
+      if (snap->mode == SNAP_MODE_INLINE)
+        {
+          status = clWaitForEvents (1, &slot->done);
+          slot->read_status = status;
+        }
+      else
+        {
+          g_mutex_lock (&snap->lock);
+          while (!slot->read_done)
+            g_cond_wait (&snap->cond, &snap->lock);
+          status = slot->read_status;
+          g_mutex_unlock (&snap->lock);
+        }
+      t1 = g_get_monotonic_time ();
+      snap->wait_seconds += (t1 - t0) * 1e-6;
       if (status == CL_SUCCESS && slot->copied && slot->done)
         {
           snap->copy_seconds += wb_cl_event_seconds (slot->copied);
@@ -424,7 +460,19 @@ collect (WbSnapshot  *snap,
           memcpy (slot->out->origin, snap->templ->origin, sizeof slot->out->origin);
         }
       f = wb_field_ref (slot->out);
-      memcpy (f->data, slot->host, snap->bytes);
+      t0 = g_get_monotonic_time ();
+      if (slot->mapped)
+        {
+          memcpy (f->data, slot->mapped, snap->bytes);
+          /* Unmapped before a later capture's copy may write the buffer
+           * (that copy is on the other queue). */
+          clEnqueueUnmapMemObject (snap->read_queue, slot->staging, slot->mapped, 0, NULL, NULL);
+          clFinish (snap->read_queue);
+          slot->mapped = NULL;
+        }
+      else
+        memcpy (f->data, slot->host, snap->bytes);
+      snap->memcpy_seconds += (g_get_monotonic_time () - t0) * 1e-6;
     }
   else
     {
@@ -483,7 +531,16 @@ wb_snapshot_capture (WbSnapshot  *snap,
       WB_CL_RELEASE (slot->copied, clReleaseEvent);
       slot->copied = copied;
       slot->read_done = FALSE;
-      g_async_queue_push (snap->jobs, GUINT_TO_POINTER (snap->next + 1));
+      if (snap->mode == SNAP_MODE_INLINE)
+        {
+          status = clEnqueueReadBuffer (snap->read_queue, slot->staging, CL_FALSE, 0, snap->bytes, slot->host,
+                                        1, &copied, &slot->done);
+          if (!wb_cl_check (status, "clEnqueueReadBuffer (read-back)", error))
+            return FALSE;
+          clFlush (snap->read_queue);
+        }
+      else
+        g_async_queue_push (snap->jobs, GUINT_TO_POINTER (snap->next + 1));
     }
   else
     {
@@ -533,6 +590,11 @@ wb_snapshot_free (WbSnapshot *snap)
         clReleaseEvent (slot->done);
       if (slot->copied)
         clReleaseEvent (slot->copied);
+      if (slot->mapped)
+        {
+          clEnqueueUnmapMemObject (snap->read_queue, slot->staging, slot->mapped, 0, NULL, NULL);
+          clFinish (snap->read_queue);
+        }
       if (slot->host && slot->pinned)
         {
           clEnqueueUnmapMemObject (snap->read_queue, slot->pinned, slot->host, 0, NULL, NULL);
@@ -560,4 +622,17 @@ wb_snapshot_device_times (WbSnapshot *snap,
   *copy_seconds = snap->copy_seconds;
   *read_seconds = snap->read_seconds;
   *captures = snap->timed;
+}
+
+void
+wb_snapshot_host_times (WbSnapshot  *snap,
+                        const char **mode,
+                        double      *wait_seconds,
+                        double      *memcpy_seconds)
+{
+  static const char * const names[] = { "thread", "inline", "map" };
+
+  *mode = snap->device_path ? names[snap->mode] : "synchronous";
+  *wait_seconds = snap->wait_seconds;
+  *memcpy_seconds = snap->memcpy_seconds;
 }

@@ -148,6 +148,14 @@ void        wb_snapshot_device_times (WbSnapshot *snap,
                                       double     *copy_seconds,
                                       double     *read_seconds,
                                       guint      *captures);
+/* Host time of the collected captures: blocked waiting for a read, and
+ * copying into the returned fields; @mode: how reads were made
+ * (WAVEBENCH_SNAPSHOT_MODE: thread, inline, map; "synchronous" on the
+ * reference backend). */
+void        wb_snapshot_host_times   (WbSnapshot  *snap,
+                                      const char **mode,
+                                      double      *wait_seconds,
+                                      double      *memcpy_seconds);
 void        wb_snapshot_free    (WbSnapshot   *snap);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WbSnapshot, wb_snapshot_free)
 
