@@ -1008,6 +1008,45 @@ vwe_particle_in (PARTICLE_KERNEL_ARGS, const int zc)
       y0 = y1; y1 = y2; y2 = y3;
     }
 }
+/* The interior one cell per work-item, 3D work-groups (cell layout),
+ * with neither CPML nor edge code ("ic": the interior of "in" as the
+ * cell kernels lay it out; the same shell kernels do the rest). */
+#define IC_SETUP                                                         \
+  const int i = MX + (int) get_global_id (0), j = MY + (int) get_global_id (1); \
+  const int k = MZ + (int) get_global_id (2);                            \
+  if (i >= NX - MX || j >= NY - MY || k >= NZ - MZ)                      \
+    return;                                                              \
+  const bool in_xy = true;                                               \
+  const int c = i + NX * j + NXY * k
+
+kernel void
+vwe_stress_ic (STRESS_KERNEL_ARGS)
+{
+  IC_SETUP;
+  const float cvx = vx[c], cvy = vy[c], cvz = vz[c];
+
+  stress_at (STRESS_BUFS, c, i, j, k, true, false, 0,
+             ZDB_X (vx, cvx), ZDB_Y (vy, cvy),
+             QDB (vz[c - 2 * NXY], vz[c - NXY], cvz, vz[c + NXY]),
+             ZDF_Y (vx, cvx), ZDF_X (vy, cvy),
+             QDF (vx[c - NXY], cvx, vx[c + NXY], vx[c + 2 * NXY]),
+             ZDF_X (vz, cvz), QDF (vy[c - NXY], cvy, vy[c + NXY], vy[c + 2 * NXY]),
+             ZDF_Y (vz, cvz));
+}
+
+kernel void
+vwe_particle_ic (PARTICLE_KERNEL_ARGS)
+{
+  IC_SETUP;
+  const float cxx = sxx[c], cxy_ = sxy[c], cyy = syy[c], cxz = sxz[c], cyz = syz[c];
+
+  particle_at (PARTICLE_BUFS, c, i, j, k, true, false,
+               ZDF_X (sxx, cxx), ZDB_Y (sxy, cxy_), ZDB_X (sxy, cxy_), ZDF_Y (syy, cyy),
+               QDB (sxz[c - 2 * NXY], sxz[c - NXY], cxz, sxz[c + NXY]),
+               QDB (syz[c - 2 * NXY], syz[c - NXY], cyz, syz[c + NXY]),
+               ZDB_X (sxz, cxz), ZDB_Y (syz, cyz),
+               QDF (szz[c - NXY], szz[c], szz[c + NXY], szz[c + 2 * NXY]));
+}
 #endif /* an interior */
 #endif /* DIM == 3 */
 

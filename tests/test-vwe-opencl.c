@@ -243,14 +243,14 @@ test_agreement_3d (void)
 
 /* Pins: the cell kernels with an explicit work-group (the baseline has
  * the implementation's), the z-marching kernels with and without tiles,
- * interior and shell, the split stress update, with column lengths that do not divide 29, one
+ * interior (as columns or cells) and shell, the split stress update, with column lengths that do not divide 29, one
  * longer than the grid, one cell per work-item, work-groups that overhang
  * the grid, and mixed. */
 static const char *const variant_pins[] = {
   "vwe-=cell:8x4x2", "vwe-=zm:8x4x1:8", "vwe-=zm:16x2x1:5",
   "vwe-=zm:8x4x1:64", "vwe-=zm:8x4x1:1", "vwe-particle=cell:8x4x2;vwe-stress=zm:16x2x1:16",
   "vwe-=zl:16x2x1:5", "vwe-particle=zl:8x4x1:64;vwe-stress=zl:8x4x1:3", "vwe-=in:8x4x1:5",
-  "vwe-particle=zm:16x2x1:7;vwe-stress=split:8x4x2",
+  "vwe-particle=zm:16x2x1:7;vwe-stress=split:8x4x2", "vwe-=ic:8x4x2",
 };
 
 /* The cell and zm kernels compute the same float operations in the same
@@ -434,6 +434,7 @@ test_variants_cover (void)
     check_cover (json, variant_pins[v]);
   check_cover (json_per, "vwe-=zl:8x4x1:5");
   check_cover (json_per, "vwe-=in:8x4x1:5");
+  check_cover (json_per, "vwe-=ic:8x4x2");
 }
 
 int

@@ -34,7 +34,8 @@ typedef struct
 /* The kernels of one build of vwe.cl that the launch choices use. */
 enum {
   K_STRESS, K_PARTICLE, K_STRESS_ZM, K_PARTICLE_ZM, K_STRESS_ZL, K_PARTICLE_ZL,
-  K_STRESS_IN, K_PARTICLE_IN, K_STRESS_SHELL, K_PARTICLE_SHELL, K_STRESS_N, K_STRESS_S, K_N
+  K_STRESS_IN, K_PARTICLE_IN, K_STRESS_SHELL, K_PARTICLE_SHELL, K_STRESS_IC, K_PARTICLE_IC,
+  K_STRESS_N, K_STRESS_S, K_N
 };
 
 /* Stress kernels at even indices, particle kernels at odd ones, except
@@ -42,7 +43,7 @@ enum {
 static const char * const kernel_names[K_N] = {
   "vwe_stress", "vwe_particle", "vwe_stress_zm", "vwe_particle_zm", "vwe_stress_zl",
   "vwe_particle_zl", "vwe_stress_in", "vwe_particle_in", "vwe_stress_shell",
-  "vwe_particle_shell", "vwe_stress_n", "vwe_stress_s"
+  "vwe_particle_shell", "vwe_stress_ic", "vwe_particle_ic", "vwe_stress_n", "vwe_stress_s"
 };
 
 #define IS_STRESS_KERNEL(i) ((i) % 2 == 0 || (i) >= K_STRESS_N)
@@ -51,8 +52,9 @@ static const char * const kernel_names[K_N] = {
 typedef struct
 {
   guint      cap;
-  cl_program program;
+  cl_program program;   /* NULL: the build failed (failure says why) */
   cl_kernel  k[K_N];
+  char      *failure;
 } VweProgram;
 
 static void
@@ -63,6 +65,7 @@ vwe_program_free (gpointer p)
   for (guint i = 0; i < K_N; i++)
     WB_CL_RELEASE (vp->k[i], clReleaseKernel);
   WB_CL_RELEASE (vp->program, clReleaseProgram);
+  g_free (vp->failure);
   g_free (vp);
 }
 
@@ -307,7 +310,19 @@ is_zm (const WbTuneChoice *c)
   char base[32];
 
   variant_split (c, base);
-  return g_str_equal (base, "zm") || g_str_equal (base, "zl") || g_str_equal (base, "in");
+  return g_str_equal (base, "zm") || g_str_equal (base, "zl") || g_str_equal (base, "in")
+         || g_str_equal (base, "ic");
+}
+
+/* The interior in the cell layout (one cell per work-item), the shell as
+ * for "in". */
+static gboolean
+is_ic (const WbTuneChoice *c)
+{
+  char base[32];
+
+  variant_split (c, base);
+  return g_str_equal (base, "ic");
 }
 
 /* The stress update in two cell-layout launches (the particle kernel of a
@@ -353,6 +368,8 @@ report_registers (WbVwe      *s,
     {
       const char *p;
 
+      /* "Compiling entry function 'K' for 'sm_90'", then "Function
+       * properties for K", its stack and spill line, "Used N registers". */
       if ((p = strstr (lines[i], "entry function '")) != NULL)
         {
           const char *e;
@@ -361,6 +378,12 @@ report_registers (WbVwe      *s,
           e = strchr (p, '\'');
           g_free (fn);
           fn = e ? g_strndup (p, e - p) : NULL;
+          g_clear_pointer (&spill, g_free);
+        }
+      else if ((p = strstr (lines[i], "Function properties for ")) != NULL)
+        {
+          g_free (fn);
+          fn = g_strstrip (g_strdup (p + strlen ("Function properties for ")));
           g_clear_pointer (&spill, g_free);
         }
       else if (fn && (p = strstr (lines[i], "bytes spill stores")) != NULL)
@@ -401,8 +424,18 @@ capped_program (WbVwe   *s,
   VweProgram *vp;
 
   for (guint i = 0; s->capped && i < s->capped->len; i++)
-    if (((VweProgram *) g_ptr_array_index (s->capped, i))->cap == cap)
-      return g_ptr_array_index (s->capped, i);
+    {
+      vp = g_ptr_array_index (s->capped, i);
+      if (vp->cap != cap)
+        continue;
+      /* A failed build fails every candidate with its cap at once. */
+      if (vp->program == NULL)
+        {
+          g_set_error (error, WB_ERROR, WB_ERROR_BUILD, "%s", vp->failure);
+          return NULL;
+        }
+      return vp;
+    }
   if (!has_caps (s) || cap < 16)
     {
       g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
@@ -413,13 +446,11 @@ capped_program (WbVwe   *s,
   vp = g_new0 (VweProgram, 1);
   vp->cap = cap;
   opts = g_strdup_printf ("-cl-nv-maxrregcount=%u -cl-nv-verbose", cap);
+  if (s->capped == NULL)
+    s->capped = g_ptr_array_new_with_free_func (vwe_program_free);
+  g_ptr_array_add (s->capped, vp);
   vp->program = wb_cl_build_program (s->parent.cl, "vwe.cl", s->defines, opts, error);
-  if (vp->program == NULL)
-    {
-      vwe_program_free (vp);
-      return NULL;
-    }
-  for (guint i = 0; i < K_N; i++)
+  for (guint i = 0; vp->program && i < K_N; i++)
     {
       /* Only what the main build has. */
       if (s->kv[i] == NULL)
@@ -427,14 +458,17 @@ capped_program (WbVwe   *s,
       if (!(vp->k[i] = wb_cl_create_kernel (vp->program, kernel_names[i], error))
           || !set_field_args (s, vp->k[i], IS_STRESS_KERNEL (i), error))
         {
-          vwe_program_free (vp);
-          return NULL;
+          for (guint j = 0; j < K_N; j++)
+            WB_CL_RELEASE (vp->k[j], clReleaseKernel);
+          WB_CL_RELEASE (vp->program, clReleaseProgram);
         }
     }
+  if (vp->program == NULL)
+    {
+      vp->failure = g_strdup (error && *error ? (*error)->message : "build failed");
+      return NULL;
+    }
   report_registers (s, vp->program, cap);
-  if (s->capped == NULL)
-    s->capped = g_ptr_array_new_with_free_func (vwe_program_free);
-  g_ptr_array_add (s->capped, vp);
   return vp;
 }
 
@@ -498,7 +532,7 @@ candidates (const WbVwe *s,
     { 32, 4 }, { 32, 8 }, { 64, 4 }, { 64, 2 }, { 128, 2 }, { 128, 1 }, { 256, 1 }, { 32, 16 },
   };
   static const guint zm_len[] = { 8, 16, 32, 64 };
-  static const guint caps[] = { 32, 48, 64, 80, 96, 128 };
+  static const guint caps[] = { 24, 32, 40, 48, 64, 96 };
   static const struct { const char *variant; gsize l[3]; guint zc; } capped[] = {
     { "cell", { 32, 4, 2 }, 0 }, { "cell", { 64, 2, 2 }, 0 }, { "cell", { 64, 4, 1 }, 0 },
     { "cell", { 64, 4, 2 }, 0 }, { "cell", { 32, 8, 2 }, 0 },
@@ -507,7 +541,8 @@ candidates (const WbVwe *s,
     { "zl", { 32, 4, 1 }, 8 }, { "zl", { 32, 8, 1 }, 8 }, { "zl", { 64, 4, 1 }, 8 },
     { "in", { 32, 4, 1 }, 8 }, { "in", { 64, 2, 1 }, 8 }, { "in", { 128, 1, 1 }, 8 },
     { "in", { 32, 8, 1 }, 8 }, { "in", { 32, 16, 1 }, 8 }, { "in", { 64, 4, 1 }, 16 },
-    { "split", { 32, 4, 2 }, 0 }, { "split", { 64, 2, 2 }, 0 }, { "split", { 64, 4, 2 }, 0 },
+    { "split", { 32, 4, 2 }, 0 }, { "split", { 64, 2, 2 }, 0 }, { "split", { 64, 4, 1 }, 0 },
+    { "ic", { 32, 4, 2 }, 0 }, { "ic", { 64, 2, 2 }, 0 }, { "ic", { 64, 4, 1 }, 0 },
   };
   static const gsize in_shapes[][2] = { { 32, 4 }, { 32, 8 }, { 64, 4 }, { 64, 2 }, { 128, 1 } };
   static const gsize split_shapes[][3] = {
@@ -566,6 +601,11 @@ candidates (const WbVwe *s,
       t = make_choice ("split", split_shapes[i][0], split_shapes[i][1], split_shapes[i][2], 0);
       g_array_append_val (c, t);
     }
+  for (guint i = 0; s->kv[K_STRESS_IC] && i < G_N_ELEMENTS (split_shapes); i++)
+    {
+      t = make_choice ("ic", split_shapes[i][0], split_shapes[i][1], split_shapes[i][2], 0);
+      g_array_append_val (c, t);
+    }
   for (guint i = 0; s->kv[K_STRESS_IN] && i < G_N_ELEMENTS (in_shapes); i++)
     for (guint z = 0; z < 3; z++)
       {
@@ -582,6 +622,7 @@ candidates (const WbVwe *s,
           g_autofree char *v = g_strdup_printf ("%s-r%u", capped[i].variant, caps[r]);
 
           if ((g_str_equal (capped[i].variant, "in") && s->kv[K_STRESS_IN] == NULL)
+              || (g_str_equal (capped[i].variant, "ic") && s->kv[K_STRESS_IC] == NULL)
               || (g_str_equal (capped[i].variant, "split") && (!stress || !s->kv[K_STRESS_N])))
             continue;
 
@@ -639,9 +680,9 @@ choice_kernel (WbVwe              *s,
 
       if (tiles)
         k = ks[K_STRESS_ZL + odd];
-      else if (g_str_equal (base, "in"))
+      else if (g_str_equal (base, "in") || g_str_equal (base, "ic"))
         {
-          k = ks[K_STRESS_IN + odd];
+          k = ks[(base[1] == 'n' ? K_STRESS_IN : K_STRESS_IC) + odd];
           *shell = ks[K_STRESS_SHELL + odd];
         }
 
@@ -654,7 +695,7 @@ choice_kernel (WbVwe              *s,
                        "debugging (and for 'in' an interior inside the PML)", choice->variant);
           return FALSE;
         }
-      if (!wb_cl_set_arg (k, stress ? 23 : 15, sizeof zc, &zc, error))
+      if (!g_str_equal (base, "ic") && !wb_cl_set_arg (k, stress ? 23 : 15, sizeof zc, &zc, error))
         return FALSE;
       if (tiles)
         {
@@ -688,7 +729,7 @@ choice_kernel (WbVwe              *s,
   else
     {
       g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
-                   "vwe: no launch variant '%s' (cell, zm, zl, in, split)", choice->variant);
+                   "vwe: no launch variant '%s' (cell, zm, zl, in, ic, split)", choice->variant);
       return FALSE;
     }
   if (clGetKernelWorkGroupInfo (k, s->parent.device->device, CL_KERNEL_WORK_GROUP_SIZE,
@@ -727,7 +768,7 @@ launch_choice (WbVwe              *s,
   if (shell != NULL)
     {
       /* The interior box as columns, then the shell, 1D. */
-      const gsize zc = zm_cells (choice);
+      const gsize zc = is_ic (choice) ? 1 : zm_cells (choice);
       gsize m[3], in[3], n_shell = cfg->n_cells, one = 128;
 
       for (guint a = 0; a < 3; a++)
@@ -769,7 +810,7 @@ tune_measure (const WbTuneChoice *choice,
 {
   VweTune *t = user_data;
   cl_kernel k, shell;
-  double times[5];
+  double times[5], first[5];
 
   /* On NVIDIA, the registers of the uncapped build too (once). */
   if (!t->s->regs_reported && has_caps (t->s))
@@ -800,12 +841,25 @@ tune_measure (const WbTuneChoice *choice,
         {
           if (r > 0)
             times[r - 1] += wb_cl_event_seconds (ev[e]);
+          if (r > 0 && e == 0)
+            first[r - 1] = wb_cl_event_seconds (ev[e]);
           clReleaseEvent (ev[e]);
         }
       if (!wb_cl_check (err, "clWaitForEvents", error))
         return FALSE;
     }
   *seconds = wb_tune_median (times, 5);
+  /* Two launches: say how the time divides (interior and shell, or the
+   * normal and shear halves). */
+  if (shell != NULL)
+    {
+      g_autofree char *c = wb_tune_choice_format (choice);
+      const double a = wb_tune_median (first, 5);
+
+      g_message ("vwe-%s %s: %.1f us = %.1f + %.1f us (%s)", t->stress ? "stress" : "particle", c,
+                 *seconds * 1e6, a * 1e6, (*seconds - a) * 1e6,
+                 is_split (choice) ? "normal + shear" : "interior + shell");
+    }
   return TRUE;
 }
 
