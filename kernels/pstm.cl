@@ -25,6 +25,8 @@
  *             weights (faster on some GPUs; less accurate, see
  *             docs/performance.md)
  *   PREFETCH  1: the trace loop loads the next trace's geometry ahead
+ *   BRANCH    1: samples outside the aperture or the trace are skipped by
+ *             branches rather than zeroed by selects (GPUs)
  *
  * The per-sample work is straight-line code: every test is a select, the
  * interpolation index comes from a rounding trick rather than a
@@ -65,6 +67,9 @@
 #endif
 #ifndef PREFETCH
 #define PREFETCH 0
+#endif
+#ifndef BRANCH
+#define BRANCH 0
 #endif
 
 /* Samples per double-integrated trace: AAPAD more at each end, so that
@@ -240,11 +245,25 @@ pstm_migrate (__global float        *image,     /* [ncol * NT] */
 #endif
       for (int m = 0; m < KPW; m++)
         {
+#if BRANCH
+          /* Branches where selects would compute dead samples: in the
+           * strided layout the lanes of a warp hold neighbouring times, so
+           * they nearly always agree (small times have small apertures;
+           * late times fall past the trace's end). */
+          if (d2 > r2[m])
+            continue;
+#endif
           const float ts = WB_SQRT (th2[m] + s2 * inv_v2[m]);
           const float tr = WB_SQRT (th2[m] + q2 * inv_v2[m]);
           const float t = ts + tr;
           const float u = (t - tfirst) * inv_dt;
+#if BRANCH
+          if (!(u >= 0.0f && u <= (float) (NS - 1)))
+            continue;
+          const int live = 1;
+#else
           const int live = (d2 <= r2[m]) & (u >= 0.0f) & (u <= (float) (NS - 1));
+#endif
 
           /* Cosine taper over the outer ring of the aperture (exactly 1
            * inside it, as in the reference).  A select for vector lanes;

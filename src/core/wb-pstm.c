@@ -1323,16 +1323,19 @@ worker_clear (Worker *w)
 /* Variants of the kernel (see kernels/pstm.cl): the layout of the samples
  * a work-item owns and the square-root flavour. */
 static gboolean
-variant_flags (const char *variant, gboolean *contig, gboolean *native, gboolean *prefetch)
+variant_flags (const char *variant, gboolean *contig, gboolean *native, gboolean *prefetch,
+               gboolean *branch)
 {
-  static const struct { const char *name; gboolean contig, native, prefetch; } table[] = {
-    { "strided", FALSE, FALSE, FALSE },
-    { "contig", TRUE, FALSE, FALSE },
-    { "strided-native", FALSE, TRUE, FALSE },
-    { "contig-native", TRUE, TRUE, FALSE },
-    { "strided-pf", FALSE, FALSE, TRUE },
-    { "strided-native-pf", FALSE, TRUE, TRUE },
-    { "contig-pf", TRUE, FALSE, TRUE },
+  static const struct { const char *name; gboolean contig, native, prefetch, branch; } table[] = {
+    { "strided", FALSE, FALSE, FALSE, FALSE },
+    { "contig", TRUE, FALSE, FALSE, FALSE },
+    { "strided-native", FALSE, TRUE, FALSE, FALSE },
+    { "contig-native", TRUE, TRUE, FALSE, FALSE },
+    { "strided-pf", FALSE, FALSE, TRUE, FALSE },
+    { "strided-native-pf", FALSE, TRUE, TRUE, FALSE },
+    { "contig-pf", TRUE, FALSE, TRUE, FALSE },
+    { "strided-br", FALSE, FALSE, FALSE, TRUE },
+    { "strided-native-br", FALSE, TRUE, FALSE, TRUE },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (table); i++)
@@ -1341,6 +1344,7 @@ variant_flags (const char *variant, gboolean *contig, gboolean *native, gboolean
         *contig = table[i].contig;
         *native = table[i].native;
         *prefetch = table[i].prefetch;
+        *branch = table[i].branch;
         return TRUE;
       }
   return FALSE;
@@ -1353,15 +1357,16 @@ worker_use_choice (Worker *w, const WbTuneChoice *choice, GError **error)
   WbPstmJob *job = w->job;
   const WbPstmParams *p = &job->params;
   guint ns = job->input->geom->n_samples;
-  gboolean contig, native, prefetch;
+  gboolean contig, native, prefetch, branch;
   guint kpw = choice->param;
   char name[48];
 
-  if (!variant_flags (choice->variant, &contig, &native, &prefetch))
+  if (!variant_flags (choice->variant, &contig, &native, &prefetch, &branch))
     {
       g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
                    "pstm: unknown kernel variant '%s' (strided, strided-native, strided-pf, "
-                   "strided-native-pf, contig, contig-native, contig-pf)", choice->variant);
+                   "strided-native-pf, strided-br, strided-native-br, contig, contig-native, "
+                   "contig-pf)", choice->variant);
       return FALSE;
     }
   /* More private arrays than 32 samples' worth overflow PoCL's work-item
@@ -1387,11 +1392,13 @@ worker_use_choice (Worker *w, const WbTuneChoice *choice, GError **error)
                                                   "#define KPW %u\n"
                                                   "#define CONTIG %d\n"
                                                   "#define NATIVE %d\n"
-                                                  "#define PREFETCH %d\n",
+                                                  "#define PREFETCH %d\n"
+                                                  "#define BRANCH %d\n",
                                                   p->nt, ns, p->obliquity ? 1 : 0,
                                                   p->spreading ? 1 : 0,
                                                   p->antialias ? 1 : 0, job->aa_pad,
-                                                  kpw, contig ? 1 : 0, native ? 1 : 0, prefetch ? 1 : 0);
+                                                  kpw, contig ? 1 : 0, native ? 1 : 0, prefetch ? 1 : 0,
+                                                  branch ? 1 : 0);
       Built b = { { 0 }, NULL, NULL };
 
       g_strlcpy (b.name, name, sizeof b.name);
@@ -1454,6 +1461,11 @@ pstm_candidates (const WbDevice *device)
       ADD ("strided-native", 128, 4);
       ADD ("strided-native", 128, 8);
       ADD ("strided-native", 32, 8);
+      ADD ("strided-native-br", 64, 8);
+      ADD ("strided-native-br", 64, 4);
+      ADD ("strided-native-br", 128, 4);
+      ADD ("strided-native-br", 128, 8);
+      ADD ("strided-native-br", 32, 8);
       ADD ("contig-native", 64, 4);
       ADD ("contig-native", 128, 4);
       ADD ("contig-native", 64, 8);
