@@ -821,7 +821,7 @@ bench_case (const BenchCase *bc,
     {
       /* --readback-mode all: one run per WAVEBENCH_SNAPSHOT_MODE (how the
        * host gets the field), the first one's numbers as the members. */
-      static const char * const all_modes[] = { "thread", "inline", "map" };
+      static const char * const all_modes[] = { "thread", "event", "inline", "map" };
       gboolean all = readback_mode != NULL && g_str_equal (readback_mode, "all");
       guint n_runs = all ? G_N_ELEMENTS (all_modes) : 1;
       g_autofree WbReadbackResult *runs = g_new0 (WbReadbackResult, n_runs);
@@ -915,7 +915,7 @@ cmd_bench (int argc, char **argv)
     { "readback", 'r', 0, G_OPTION_ARG_INT, &readback, "Also time reading the field back every K steps", "K" },
     { "readback-steps", 0, 0, G_OPTION_ARG_INT, &readback_steps, "Steps of the read-back run (default 12000)", "S" },
     { "readback-mode", 0, 0, G_OPTION_ARG_STRING, &readback_mode,
-      "How the host gets the field: thread (default), inline, map, or all (one run each)", "MODE" },
+      "How the host gets the field: thread (default), event, inline, map, or all (one run each)", "MODE" },
     { "no-bandwidth", 0, 0, G_OPTION_ARG_NONE, &no_bw, "Skip measuring copy bandwidth", NULL },
     { "kernels", 'k', 0, G_OPTION_ARG_FILENAME, &kernels, "Load kernels from this directory", "DIR" },
     { "tune", 0, 0, G_OPTION_ARG_STRING, &tune,
@@ -944,8 +944,9 @@ cmd_bench (int argc, char **argv)
   if (grid < 0 || grid > 65536 || steps < 0 || readback < 0 || readback_steps <= 0)
     return wb_cli_usage_error ("bench: --grid, --steps and --readback must be positive");
   if (readback_mode != NULL && !g_str_equal (readback_mode, "thread") && !g_str_equal (readback_mode, "inline")
-      && !g_str_equal (readback_mode, "map") && !g_str_equal (readback_mode, "all"))
-    return wb_cli_usage_error ("--readback-mode %s: expected thread, inline, map or all", readback_mode);
+      && !g_str_equal (readback_mode, "map") && !g_str_equal (readback_mode, "event")
+      && !g_str_equal (readback_mode, "all"))
+    return wb_cli_usage_error ("--readback-mode %s: expected thread, event, inline, map or all", readback_mode);
   if (tune != NULL)
     {
       if (!g_str_equal (tune, "auto") && !g_str_equal (tune, "off") && !g_str_equal (tune, "force"))

@@ -245,9 +245,11 @@ struct _WbSnapshot
    * measuring): "thread" (default) reads it into pinned memory on a thread
    * of the snapshot's own, so the thread that steps never calls into a
    * read (the H200 read-back bench lost ~1.2 ms of GPU time per 64 MiB
-   * read-back with reads issued from the stepping thread); "inline" issues
-   * the non-blocking read from capture(); "map" maps the staging buffer
-   * on the reader thread instead of reading it. */
+   * read-back with reads issued from the stepping thread), after waiting
+   * for the staging copy on the host; "event" the same with the copy's
+   * event as the read's dependency instead; "inline" issues the
+   * non-blocking read from capture(); "map" maps the staging buffer on
+   * the reader thread instead of reading it. */
   int              mode;
   double           wait_seconds;   /* host: blocked in collect () */
   double           memcpy_seconds; /* host: copying into the field */
@@ -260,7 +262,7 @@ struct _WbSnapshot
   guint            pending;
 };
 
-enum { SNAP_MODE_THREAD, SNAP_MODE_INLINE, SNAP_MODE_MAP };
+enum { SNAP_MODE_THREAD, SNAP_MODE_INLINE, SNAP_MODE_MAP, SNAP_MODE_EVENT };
 
 static gpointer
 snapshot_reader (gpointer data)
@@ -277,14 +279,22 @@ snapshot_reader (gpointer data)
       if (s >= SNAP_SLOTS)
         break;
       slot = &snap->slots[s];
-      if (snap->mode == SNAP_MODE_MAP)
-        {
-          slot->mapped = clEnqueueMapBuffer (snap->read_queue, slot->staging, CL_FALSE, CL_MAP_READ, 0,
-                                             snap->bytes, 1, &slot->copied, &done, &status);
-        }
-      else
+      /* The copy is waited for here, on the host, so that the read queue
+       * holds no device-side dependency on the solver's queue (a driver
+       * may order the two queues' work around it); "event" mode passes
+       * the dependency to the driver instead. */
+      status = snap->mode == SNAP_MODE_EVENT ? CL_SUCCESS : clWaitForEvents (1, &slot->copied);
+      if (status != CL_SUCCESS)
+        ;
+      else if (snap->mode == SNAP_MODE_MAP)
+        slot->mapped = clEnqueueMapBuffer (snap->read_queue, slot->staging, CL_FALSE, CL_MAP_READ, 0,
+                                           snap->bytes, 0, NULL, &done, &status);
+      else if (snap->mode == SNAP_MODE_EVENT)
         status = clEnqueueReadBuffer (snap->read_queue, slot->staging, CL_FALSE, 0, snap->bytes, slot->host,
                                       1, &slot->copied, &done);
+      else
+        status = clEnqueueReadBuffer (snap->read_queue, slot->staging, CL_FALSE, 0, snap->bytes, slot->host,
+                                      0, NULL, &done);
       if (status == CL_SUCCESS)
         {
           clFlush (snap->read_queue);
@@ -384,8 +394,10 @@ wb_snapshot_new (WbSim       *sim,
           snap->mode = SNAP_MODE_INLINE;
         else if (mode && g_str_equal (mode, "map"))
           snap->mode = SNAP_MODE_MAP;
+        else if (mode && g_str_equal (mode, "event"))
+          snap->mode = SNAP_MODE_EVENT;
         else if (mode && *mode && !g_str_equal (mode, "thread"))
-          g_warning ("WAVEBENCH_SNAPSHOT_MODE='%s' is not one of thread, inline, map: using thread", mode);
+          g_warning ("WAVEBENCH_SNAPSHOT_MODE='%s' is not one of thread, event, inline, map: using thread", mode);
       }
       g_mutex_init (&snap->lock);
       g_cond_init (&snap->cond);
@@ -630,7 +642,7 @@ wb_snapshot_host_times (WbSnapshot  *snap,
                         double      *wait_seconds,
                         double      *memcpy_seconds)
 {
-  static const char * const names[] = { "thread", "inline", "map" };
+  static const char * const names[] = { "thread", "inline", "map", "event" };
 
   *mode = snap->device_path ? names[snap->mode] : "synchronous";
   *wait_seconds = snap->wait_seconds;

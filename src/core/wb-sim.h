@@ -150,7 +150,7 @@ void        wb_snapshot_device_times (WbSnapshot *snap,
                                       guint      *captures);
 /* Host time of the collected captures: blocked waiting for a read, and
  * copying into the returned fields; @mode: how reads were made
- * (WAVEBENCH_SNAPSHOT_MODE: thread, inline, map; "synchronous" on the
+ * (WAVEBENCH_SNAPSHOT_MODE: thread, event, inline, map; "synchronous" on the
  * reference backend). */
 void        wb_snapshot_host_times   (WbSnapshot  *snap,
                                       const char **mode,
