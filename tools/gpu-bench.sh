@@ -39,3 +39,4 @@ run "$cli" bench bhte --grid 256 --steps 100 --readback 100 --readback-steps 120
 run "$cli" bench vwe --dim 2 --grid 4096 --steps 200 --backend "$backend"
 run "$cli" bench vwe --dim 3 --grid 256 --steps 50 --backend "$backend"
 run "$cli" bench pstm --backend "$backend"
+run "$cli" bench pstm --midpoints 85 --outputs 256 --backend "$backend" --verify
