@@ -514,8 +514,8 @@ default_choice (const WbVwe *s)
  * zm with 1 cell per work-item is the lean cell kernel (no queue reuse)
  * and isolates what the folding and 32-bit indexing alone give. */
 static GArray *
-candidates (const WbVwe *s,
-            gboolean     stress)
+candidates_full (const WbVwe *s,
+                 gboolean     stress)
 {
   GArray *c = g_array_new (FALSE, TRUE, sizeof (WbTuneChoice));
   const gboolean cpu = s->parent.device->kind == WB_DEVICE_KIND_CPU;
@@ -629,6 +629,50 @@ candidates (const WbVwe *s,
           t = make_choice (v, capped[i].l[0], capped[i].l[1], capped[i].l[2], capped[i].zc);
           g_array_append_val (c, t);
         }
+  return c;
+}
+
+/* What a GPU tries at first use of a 3D grid: the default, then the
+ * fastest of each family in the H200 sweeps (docs/performance.md), so
+ * that the first run of a new grid measures a dozen candidates, not 250.
+ * WAVEBENCH_VWE_SWEEP=full tries them all (for sweeps on new hardware). */
+static const char * const short_list[] = {
+  "cell:64x2x2", "cell:64x4x1",
+  "cell-r32:64x2x2", "cell-r32:32x4x2", "cell-r32:64x4x1", "cell-r40:64x2x2",
+  "in-r32:32x8x1:8", "in-r32:32x4x1:8", "in:128x1x1:16",
+  "ic-r32:64x2x2", "ic-r32:32x4x2", "ic-r40:64x2x2", "ic:64x2x2",
+  "split-r32:64x2x2", "zl:32x8x1:8",
+};
+
+static GArray *
+candidates (const WbVwe *s,
+            gboolean     stress)
+{
+  GArray *c;
+  WbTuneChoice d = default_choice (s);
+
+  if (s->parent.device->kind == WB_DEVICE_KIND_CPU || s->cfg->ndim != 3
+      || g_strcmp0 (g_getenv ("WAVEBENCH_VWE_SWEEP"), "full") == 0)
+    return candidates_full (s, stress);
+  c = g_array_new (FALSE, TRUE, sizeof (WbTuneChoice));
+  g_array_append_val (c, d);
+  for (guint i = 0; i < G_N_ELEMENTS (short_list); i++)
+    {
+      WbTuneChoice t;
+      char base[32];
+      guint cap;
+
+      if (!wb_tune_choice_parse (short_list[i], &t, NULL))
+        continue;
+      cap = variant_split (&t, base);
+      if ((cap > 0 && !has_caps (s))
+          || (g_str_equal (base, "split") && (!stress || s->kv[K_STRESS_N] == NULL))
+          || (g_str_equal (base, "in") && s->kv[K_STRESS_IN] == NULL)
+          || (g_str_equal (base, "ic") && s->kv[K_STRESS_IC] == NULL)
+          || (g_str_equal (base, "zl") && s->kv[K_STRESS_ZL] == NULL))
+        continue;
+      g_array_append_val (c, t);
+    }
   return c;
 }
 
