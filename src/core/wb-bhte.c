@@ -1679,7 +1679,7 @@ bhte_candidates (BhteSim *s)
             }
       return c;
     }
-  /* The default list (31 candidates). */
+  /* The default list (33 candidates). */
   add_candidate (c, "cell", 128, 2, 1, 0);
   for (guint z = 8; z <= 16; z *= 2)
     {
@@ -1694,6 +1694,10 @@ bhte_candidates (BhteSim *s)
       add_candidate (c, "zmarch_v2.u1", 64, 2, 1, z);
       add_candidate (c, "zmarch_v4.u1", 64, 2, 1, z);
     }
+  /* Shorter columns: more work-groups per launch, so a smaller last wave
+   * (at 256^3 about a tenth of a launch is its start and tail). */
+  add_candidate (c, "zmarch_v2", 128, 1, 1, 4);
+  add_candidate (c, "zmarch_v4", 64, 2, 1, 4);
   add_candidate (c, "zmarch_lds", 128, 1, 1, 16);
   add_candidate (c, "zmarch_lds", 64, 2, 1, 16);
   /* Two steps per launch in work-groups of 256 (the H200's driver allowed
