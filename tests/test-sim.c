@@ -70,7 +70,12 @@ test_snapshot (gconstpointer data)
   g_autoptr(WbField) b = NULL;
   g_autoptr(WbField) s1 = NULL;
   g_autoptr(WbField) s2 = NULL;
+  g_autoptr(WbField) c = NULL;
+  g_autoptr(WbField) d = NULL;
+  g_autoptr(WbField) s3 = NULL;
+  g_autoptr(WbField) s4 = NULL;
   guint64 step1 = 0, step2 = 0;
+  gsize bytes;
 
   snap = wb_snapshot_new (sim, "T", &error);
   g_assert_no_error (error);
@@ -102,13 +107,50 @@ test_snapshot (gconstpointer data)
     a = wb_sim_read_field (twin, "T", &error);
     g_assert_true (wb_sim_step (twin, 7, &error));
     b = wb_sim_read_field (twin, "T", &error);
+    g_assert_true (wb_sim_step (twin, 8, &error));
+    c = wb_sim_read_field (twin, "T", &error);
+    g_assert_true (wb_sim_step (twin, 5, &error));
+    d = wb_sim_read_field (twin, "T", &error);
     g_assert_no_error (error);
   }
+  bytes = wb_snapshot_bytes (snap);
   /* Same backend, same steps: identical bits. */
-  g_assert_cmpmem (s1->data, wb_snapshot_bytes (snap), a->data, wb_snapshot_bytes (snap));
-  g_assert_cmpmem (s2->data, wb_snapshot_bytes (snap), b->data, wb_snapshot_bytes (snap));
+  g_assert_cmpmem (s1->data, bytes, a->data, bytes);
+  g_assert_cmpmem (s2->data, bytes, b->data, bytes);
   /* And the two captures differ: the field evolved. */
-  g_assert_true (memcmp (s1->data, s2->data, wb_snapshot_bytes (snap)) != 0);
+  g_assert_true (memcmp (s1->data, s2->data, bytes) != 0);
+
+  /* A collected field is the read's own (pinned) memory: while s1 and s2
+   * are held, the slots read elsewhere.  Captures at 15 (dropped unseen
+   * when the third is made), 20 and 25. */
+  g_assert_true (wb_snapshot_capture (snap, &error));
+  g_assert_true (wb_sim_step (sim, 5, &error));
+  g_assert_true (wb_snapshot_capture (snap, &error));
+  g_assert_true (wb_sim_step (sim, 5, &error));
+  g_assert_true (wb_snapshot_capture (snap, &error));
+  g_assert_no_error (error);
+  s3 = wb_snapshot_wait (snap, &step1, &error);
+  s4 = wb_snapshot_wait (snap, &step2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (step1, ==, 20);
+  g_assert_cmpuint (step2, ==, 25);
+  g_assert_cmpmem (s3->data, bytes, c->data, bytes);
+  g_assert_cmpmem (s4->data, bytes, d->data, bytes);
+  g_assert_cmpmem (s1->data, bytes, a->data, bytes);
+  g_assert_cmpmem (s2->data, bytes, b->data, bytes);
+  /* A field dropped by its caller lends its memory to the next read. */
+  g_clear_pointer (&s3, wb_field_unref);
+  g_assert_true (wb_sim_step (sim, 3, &error));
+  g_assert_true (wb_snapshot_capture (snap, &error));
+  s3 = wb_snapshot_wait (snap, &step1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (step1, ==, 28);
+  g_assert_true (memcmp (s3->data, d->data, bytes) != 0);
+  g_assert_cmpmem (s4->data, bytes, d->data, bytes);
+  /* Fields outlive the snapshot that read them. */
+  g_clear_pointer (&snap, wb_snapshot_free);
+  g_assert_cmpmem (s1->data, bytes, a->data, bytes);
+  g_assert_cmpmem (s4->data, bytes, d->data, bytes);
 }
 
 int

@@ -7,18 +7,16 @@
 #include "wb-error.h"
 #include "wb-field.h"
 
-WbField *
-wb_field_new (const char   *name,
-              const char   *units,
-              guint         ndim,
-              const gsize  *shape,
-              const double *spacing)
+static WbField *
+field_alloc (const char   *name,
+             const char   *units,
+             guint         ndim,
+             const gsize  *shape,
+             const double *spacing,
+             gsize        *n_out)
 {
   WbField *f;
   gsize n = 1;
-
-  g_return_val_if_fail (ndim >= 1 && ndim <= 3, NULL);
-  g_return_val_if_fail (shape != NULL, NULL);
 
   f = g_new0 (WbField, 1);
   g_atomic_ref_count_init (&f->ref_count);
@@ -31,7 +29,48 @@ wb_field_new (const char   *name,
       f->spacing[d] = (spacing && d < ndim) ? spacing[d] : 1.0;
       n *= f->shape[d];
     }
+  *n_out = n;
+  return f;
+}
+
+WbField *
+wb_field_new (const char   *name,
+              const char   *units,
+              guint         ndim,
+              const gsize  *shape,
+              const double *spacing)
+{
+  WbField *f;
+  gsize n;
+
+  g_return_val_if_fail (ndim >= 1 && ndim <= 3, NULL);
+  g_return_val_if_fail (shape != NULL, NULL);
+
+  f = field_alloc (name, units, ndim, shape, spacing, &n);
   f->data = g_new0 (float, n);
+  return f;
+}
+
+WbField *
+wb_field_new_wrapped (const char    *name,
+                      const char    *units,
+                      guint          ndim,
+                      const gsize   *shape,
+                      const double  *spacing,
+                      float         *data,
+                      GDestroyNotify data_free,
+                      gpointer       data_owner)
+{
+  WbField *f;
+  gsize n;
+
+  g_return_val_if_fail (ndim >= 1 && ndim <= 3, NULL);
+  g_return_val_if_fail (shape != NULL && data != NULL && data_free != NULL, NULL);
+
+  f = field_alloc (name, units, ndim, shape, spacing, &n);
+  f->data = data;
+  f->data_free = data_free;
+  f->data_owner = data_owner;
   return f;
 }
 
@@ -52,7 +91,10 @@ wb_field_unref (WbField *field)
     {
       g_free (field->name);
       g_free (field->units);
-      g_free (field->data);
+      if (field->data_free)
+        field->data_free (field->data_owner);
+      else
+        g_free (field->data);
       g_free (field);
     }
 }

@@ -21,7 +21,9 @@ struct _WbField
   gsize   shape[3];    /* nx, ny, nz; 1 beyond ndim */
   double  spacing[3];  /* metres (or seconds for a time axis) */
   double  origin[3];
-  float  *data;        /* n_elements floats, owned */
+  float  *data;        /* n_elements floats, owned (or see wb_field_new_wrapped) */
+  GDestroyNotify data_free;  /* NULL: data is g_free'd */
+  gpointer       data_owner;
 };
 
 WbField  *wb_field_new        (const char   *name,
@@ -29,6 +31,17 @@ WbField  *wb_field_new        (const char   *name,
                                guint         ndim,
                                const gsize  *shape,
                                const double *spacing);
+/* A field over memory it does not allocate (a read-back's pinned host
+ * buffer): @data_free (@data_owner) is called instead of g_free (@data)
+ * when the last reference goes, from whichever thread drops it. */
+WbField  *wb_field_new_wrapped (const char    *name,
+                                const char    *units,
+                                guint          ndim,
+                                const gsize   *shape,
+                                const double  *spacing,
+                                float         *data,
+                                GDestroyNotify data_free,
+                                gpointer       data_owner);
 WbField  *wb_field_ref        (WbField      *field);
 void      wb_field_unref      (WbField      *field);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WbField, wb_field_unref)
