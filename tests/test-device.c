@@ -271,6 +271,42 @@ test_bandwidth (void)
   g_assert_cmpfloat (dev->copy_bandwidth, ==, bw);
 }
 
+static void
+test_streams (void)
+{
+  g_autoptr(WbDevice) dev = opencl_device ();
+  g_autoptr(WbDevice) ref = NULL;
+  g_autoptr(GPtrArray) all = wb_device_list (NULL);
+  g_autoptr(GError) error = NULL;
+  double gbs;
+
+  if (dev == NULL)
+    {
+      g_test_skip ("no OpenCL device");
+      return;
+    }
+  /* 1001 cells: the last work-group is partial; the last cell of both
+   * written arrays is checked (3 x 0.5 + k). */
+  gbs = wb_device_measure_streams (dev, 3, 2, 1001, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (gbs, >, 0.0);
+  g_assert_cmpfloat (gbs, <, 1e5);
+
+  g_assert_cmpfloat (wb_device_measure_streams (dev, 0, 2, 1001, &error), ==, 0.0);
+  g_assert_error (error, WB_ERROR, WB_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==,
+                   "streams: 0 reads and 2 writes of 1001 cells: expected 1 to 63 of each, at most 64 in all, and cells > 0");
+  g_clear_error (&error);
+  g_assert_cmpfloat (wb_device_measure_streams (dev, 40, 20, (gsize) 1 << 40, &error), ==, 0.0);
+  g_assert_error (error, WB_ERROR, WB_ERROR_TOO_LARGE);
+  g_assert_true (g_str_has_prefix (error->message, "streams: 60 arrays of 1099511627776 cells need "));
+  g_clear_error (&error);
+  ref = wb_device_lookup (all, "reference", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (wb_device_measure_streams (ref, 1, 1, 16, &error), ==, 0.0);
+  g_assert_cmpstr (error->message, ==, "streams: measured on OpenCL devices only, not on reference");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -283,5 +319,6 @@ main (int argc, char **argv)
   g_test_add_func ("/wavebench/device/buffer-limit", test_buffer_limit);
   g_test_add_func ("/wavebench/device/cl-errors", test_cl_errors);
   g_test_add_func ("/wavebench/device/bandwidth", test_bandwidth);
+  g_test_add_func ("/wavebench/device/streams", test_streams);
   return g_test_run ();
 }

@@ -905,7 +905,7 @@ cmd_bench (int argc, char **argv)
 {
   g_autofree char *backend = NULL, *kernels = NULL, *tune = NULL, *report = NULL, *cache_path = NULL;
   g_autofree char *readback_mode = NULL;
-  gint grid = 0, dim = 3, steps = 0, readback = 0, readback_steps = 12000;
+  gint grid = 0, dim = 3, steps = 0, readback = 0, readback_steps = 12000, reads = 17, writes = 14;
   gboolean json = FALSE, no_bw = FALSE;
   GOptionEntry entries[] = {
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend, "Backend id or auto", "ID" },
@@ -917,6 +917,8 @@ cmd_bench (int argc, char **argv)
     { "readback-mode", 0, 0, G_OPTION_ARG_STRING, &readback_mode,
       "How the host gets the field: thread (default), event, inline, map, or all (one run each)", "MODE" },
     { "no-bandwidth", 0, 0, G_OPTION_ARG_NONE, &no_bw, "Skip measuring copy bandwidth", NULL },
+    { "reads", 0, 0, G_OPTION_ARG_INT, &reads, "streams: arrays read per cell (default 17, vwe's stress kernel)", "R" },
+    { "writes", 0, 0, G_OPTION_ARG_INT, &writes, "streams: arrays written per cell (default 14)", "W" },
     { "kernels", 'k', 0, G_OPTION_ARG_FILENAME, &kernels, "Load kernels from this directory", "DIR" },
     { "tune", 0, 0, G_OPTION_ARG_STRING, &tune,
       "Launch tuning for this run: auto (cache, else measure), off (defaults) or force (measure now)", "POLICY" },
@@ -933,8 +935,11 @@ cmd_bench (int argc, char **argv)
   if (argc >= 2 && g_str_equal (argv[1], "pstm"))
     return wb_cli_bench_pstm (argc - 1, argv + 1);
 
-  if (!wb_cli_parse_options ("SOLVER|all", "Measure cell updates/s against the device's copy bandwidth.\n"
-                      "Minimal bytes per cell per step are stated by each solver.", entries, &argc, &argv))
+  if (!wb_cli_parse_options ("SOLVER|all|streams", "Measure cell updates/s against the device's copy bandwidth.\n"
+                      "Minimal bytes per cell per step are stated by each solver.\n"
+                      "streams: the bandwidth of a kernel reading R and writing W arrays of grid^3 floats,\n"
+                      "one float of each per work-item (a solver kernel's access pattern, no stencil).",
+                      entries, &argc, &argv))
     return 2;
   if (argc != 2)
     return wb_cli_usage_error ("bench: expected one of bhte, vwe, pstm, all");
@@ -974,8 +979,14 @@ cmd_bench (int argc, char **argv)
       BenchCase c = { "vwe", dim, grid ? grid : (dim == 2 ? 1024 : 128), steps ? steps : 20 };
       g_array_append_val (cases, c);
     }
+  else if (g_str_equal (what, "streams"))
+    {
+      if (reads < 1 || writes < 1 || reads + writes > 64)
+        return wb_cli_usage_error ("bench streams: --reads %d --writes %d: expected 1 or more of each, at most 64 in all",
+                                   reads, writes);
+    }
   else
-    return wb_cli_usage_error ("bench: unknown solver '%s' (bhte, vwe, pstm or all)", what);
+    return wb_cli_usage_error ("bench: unknown solver '%s' (bhte, vwe, pstm, all or streams)", what);
 
   device = pick_device (backend, json, &error);
   if (device == NULL)
@@ -1004,6 +1015,36 @@ cmd_bench (int argc, char **argv)
   json_builder_add_string_value (jb, WB_CL_BUILD_OPTIONS);
   json_builder_set_member_name (jb, "copy_bandwidth_gbs");
   json_builder_add_double_value (jb, device->copy_bandwidth);
+  if (g_str_equal (what, "streams"))
+    {
+      gsize n = grid ? grid : 256;
+      double gbs;
+
+      n = n * n * n;
+      gbs = wb_device_measure_streams (device, reads, writes, n, &error);
+      if (gbs <= 0)
+        return wb_cli_fail (g_steal_pointer (&error));
+      if (!json)
+        g_print ("streams  %d reads + %d writes of %" G_GSIZE_FORMAT " floats   %.2f GB/s   %.1f%% of copy\n",
+                 reads, writes, n, gbs, device->copy_bandwidth > 0 ? 100.0 * gbs / device->copy_bandwidth : 0.0);
+      json_builder_set_member_name (jb, "streams");
+      json_builder_begin_object (jb);
+      json_builder_set_member_name (jb, "reads");
+      json_builder_add_int_value (jb, reads);
+      json_builder_set_member_name (jb, "writes");
+      json_builder_add_int_value (jb, writes);
+      json_builder_set_member_name (jb, "cells");
+      json_builder_add_int_value (jb, n);
+      json_builder_set_member_name (jb, "gbytes_per_s");
+      json_builder_add_double_value (jb, gbs);
+      json_builder_set_member_name (jb, "percent_of_copy");
+      json_builder_add_double_value (jb, device->copy_bandwidth > 0 ? 100.0 * gbs / device->copy_bandwidth : 0.0);
+      json_builder_end_object (jb);
+      json_builder_end_object (jb);
+      if (json)
+        wb_cli_print_json (jb);
+      return 0;
+    }
   json_builder_set_member_name (jb, "results");
   json_builder_begin_array (jb);
   for (guint i = 0; i < cases->len; i++)

@@ -424,6 +424,110 @@ out:
   return result;
 }
 
+double
+wb_device_measure_streams (WbDevice  *device,
+                           guint      reads,
+                           guint      writes,
+                           gsize      cells,
+                           GError   **error)
+{
+  g_autoptr(WbClContext) ctx = NULL;
+  g_autofree char *defines = NULL;
+  g_autofree float *probe = NULL;
+  cl_program program = NULL;
+  cl_kernel kernel = NULL;
+  cl_mem base = NULL;
+  cl_ulong n = cells;
+  gsize bytes, local = 256;
+  double t[BW_REPEATS];
+  double result = 0.0;
+
+  if (reads < 1 || writes < 1 || reads + writes > 64 || cells == 0)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "streams: %u reads and %u writes of %" G_GSIZE_FORMAT " cells: expected 1 to 63 of each, at most 64 in all, and cells > 0",
+                   reads, writes, cells);
+      return 0.0;
+    }
+  if (wb_device_is_reference (device))
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "streams: measured on OpenCL devices only, not on %s",
+                   device->id);
+      return 0.0;
+    }
+  bytes = (gsize) (reads + writes) * cells * sizeof (float);
+  if (cells > G_MAXSIZE / sizeof (float) / 64 || bytes > device->max_alloc_size)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_TOO_LARGE,
+                   "streams: %u arrays of %" G_GSIZE_FORMAT " cells need %.1f MiB in one buffer, over %s's largest allocation (%.1f MiB)",
+                   reads + writes, cells, bytes / 1048576.0, device->id, device->max_alloc_size / 1048576.0);
+      return 0.0;
+    }
+  ctx = wb_cl_context_new (device, error);
+  if (ctx == NULL)
+    return 0.0;
+  defines = g_strdup_printf ("#define NR %u\n#define NW %u\n", reads, writes);
+  program = wb_cl_build_program (ctx, "bench.cl", defines, NULL, error);
+  if (program == NULL)
+    return 0.0;
+  kernel = wb_cl_create_kernel (program, "wb_streams", error);
+  if (kernel == NULL)
+    goto out;
+  base = wb_cl_buffer_new (ctx, CL_MEM_READ_WRITE, bytes, NULL, "streams", error);
+  if (base == NULL)
+    goto out;
+  if (!wb_cl_fill_float (ctx, base, 0.5f, bytes / sizeof (float), error) ||
+      !wb_cl_set_arg (kernel, 0, sizeof base, &base, error) ||
+      !wb_cl_set_arg (kernel, 1, sizeof n, &n, error))
+    goto out;
+  local = MIN (local, device->max_work_group_size);
+  for (int r = -1; r < BW_REPEATS; r++)
+    {
+      cl_event ev = NULL;
+      gsize global = (cells + local - 1) / local * local;
+
+      if (!wb_cl_enqueue (ctx, kernel, 1, &global, &local, NULL, &ev, error))
+        goto out;
+      if (!wb_cl_check (clWaitForEvents (1, &ev), "clWaitForEvents", error))
+        {
+          clReleaseEvent (ev);
+          goto out;
+        }
+      if (r >= 0)
+        t[r] = wb_cl_event_seconds (ev);
+      clReleaseEvent (ev);
+    }
+  /* Every written array holds reads x 0.5 + its index: its first and last
+   * cells are checked (a launch that covered nothing fails here). */
+  probe = g_new (float, 1);
+  for (guint k = 0; k < writes; k++)
+    for (int end = 0; end < 2; end++)
+      {
+        gsize at = ((gsize) (reads + k) * cells + (end ? cells - 1 : 0)) * sizeof (float);
+        float want = 0.5f * reads + k;
+
+        if (!wb_cl_check (clEnqueueReadBuffer (ctx->queue, base, CL_TRUE, at, sizeof (float), probe, 0, NULL, NULL),
+                          "clEnqueueReadBuffer (streams)", error))
+          goto out;
+        if (*probe != want)
+          {
+            g_set_error (error, WB_ERROR, WB_ERROR_DEVICE,
+                         "streams: written array %u holds %g at cell %" G_GSIZE_FORMAT ", expected %g", k, *probe,
+                         end ? cells - 1 : 0, want);
+            goto out;
+          }
+      }
+  qsort (t, BW_REPEATS, sizeof t[0], cmp_double);
+  if (t[BW_REPEATS / 2] > 0)
+    result = bytes / t[BW_REPEATS / 2] / 1e9;
+
+out:
+  WB_CL_RELEASE (base, clReleaseMemObject);
+  WB_CL_RELEASE (kernel, clReleaseKernel);
+  WB_CL_RELEASE (program, clReleaseProgram);
+  return result;
+}
+
 char *
 wb_device_describe (const WbDevice *d)
 {

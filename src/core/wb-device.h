@@ -85,6 +85,16 @@ gboolean      wb_device_has_extension        (const WbDevice *device,
 double        wb_device_measure_bandwidth    (WbDevice     *device,
                                               GError      **error);
 
+/* The ceiling for a kernel that streams @reads arrays in and @writes arrays
+ * out, one float per array and work-item, @cells long (kernels/bench.cl,
+ * wb_streams): bytes read + written per second in GB/s, median of seven
+ * launches.  Checks what it wrote; 0 with @error set on failure. */
+double        wb_device_measure_streams      (WbDevice     *device,
+                                              guint         reads,
+                                              guint         writes,
+                                              gsize         cells,
+                                              GError      **error);
+
 /* Multi-line human-readable description (for `devices` and info popovers). */
 char         *wb_device_describe             (const WbDevice *device);
 
