@@ -123,6 +123,19 @@ test_measure_then_cache (void)
   g_assert_cmpuint (f.calls, ==, 0);
   g_assert_true (memcmp (&r.choice, &candidates[2], sizeof r.choice) == 0);
   wb_tune_result_clear (&r);
+  /* Read from the cache twice: reported once, after the measurement. */
+  g_assert_true (wb_tune_choose (dev, "bhte:64x64x64", candidates, 4, FALSE,
+                                 fake_measure, &f, &r, &error));
+  wb_tune_result_clear (&r);
+  {
+    g_autofree char *report = wb_tune_report ();
+    const char *line = "bhte:64x64x64: zmarch:32x8x1:64 (cache)\n";
+    const char *first = strstr (report, line);
+
+    g_assert_nonnull (strstr (report, "bhte:64x64x64: zmarch:32x8x1:64 (measured)\n"));
+    g_assert_nonnull (first);
+    g_assert_null (strstr (first + 1, line));
+  }
 
   /* Another key is measured on its own; force measures again. */
   g_setenv ("WAVEBENCH_TUNE", "force", TRUE);

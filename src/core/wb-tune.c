@@ -174,11 +174,21 @@ report_add (const char         *key,
             const WbTuneResult *result)
 {
   g_autofree char *c = wb_tune_choice_format (&result->choice);
+  g_autofree char *nl_line = g_strdup_printf ("\n%s: %s (%s)\n", key, c, result->source);
+  const char *line = nl_line + 1;
+  gboolean measured = result->trials && result->trials->len > 0;
 
   g_mutex_lock (&report_lock);
   if (report_text == NULL)
     report_text = g_string_new (NULL);
-  g_string_append_printf (report_text, "%s: %s (%s)\n", key, c, result->source);
+  /* A choice read again (every tile's worker, every sim of a grid) is
+   * reported once; measurements always. */
+  if (!measured && (g_str_has_prefix (report_text->str, line) || strstr (report_text->str, nl_line) != NULL))
+    {
+      g_mutex_unlock (&report_lock);
+      return;
+    }
+  g_string_append (report_text, line);
   for (guint i = 0; result->trials && i < result->trials->len; i++)
     {
       const WbTuneTrial *t = &g_array_index (result->trials, WbTuneTrial, i);
