@@ -14,6 +14,7 @@
 #include "wb-error.h"
 #include "wb-npy.h"
 #include "wb-sim.h"
+#include "wb-test-devices.h"
 
 /* The documented defaults of "brain" and of blood (docs/presets.md,
  * PHYSICS.md), restated here so that a changed default shows up. */
@@ -37,26 +38,6 @@ brain_perfusion_rate (void)
 }
 
 static char *tmpdir;
-
-static WbDevice *
-reference_device (void)
-{
-  g_autoptr(GPtrArray) devices = wb_device_list (NULL);
-  return wb_device_lookup (devices, "reference", NULL, NULL);
-}
-
-static WbDevice *
-opencl_device (void)
-{
-  g_autoptr(GPtrArray) devices = wb_device_list (NULL);
-  for (guint i = 0; i < devices->len; i++)
-    {
-      WbDevice *d = g_ptr_array_index (devices, i);
-      if (!wb_device_is_reference (d))
-        return wb_device_ref (d);
-    }
-  return NULL;
-}
 
 /* A bundled preset with "key=value" overrides (NULL-terminated). */
 static WbPreset *

@@ -9,19 +9,7 @@
 #include "wb-cl.h"
 #include "wb-device.h"
 #include "wb-error.h"
-
-static WbDevice *
-opencl_device (void)
-{
-  g_autoptr(GPtrArray) devices = wb_device_list (NULL);
-  for (guint i = 0; i < devices->len; i++)
-    {
-      WbDevice *d = g_ptr_array_index (devices, i);
-      if (!wb_device_is_reference (d))
-        return wb_device_ref (d);
-    }
-  return NULL;
-}
+#include "wb-test-devices.h"
 
 static void
 test_list (void)

@@ -19,27 +19,7 @@
 #include "wb-preset.h"
 #include "wb-runner.h"
 #include "wb-sim.h"
-
-static WbDevice *
-opencl_device (void)
-{
-  g_autoptr(GPtrArray) devices = wb_device_list (NULL);
-
-  for (guint i = 0; i < devices->len; i++)
-    {
-      WbDevice *d = g_ptr_array_index (devices, i);
-      if (!wb_device_is_reference (d))
-        return wb_device_ref (d);
-    }
-  return NULL;
-}
-
-static WbDevice *
-reference_device (void)
-{
-  g_autoptr(GPtrArray) devices = wb_device_list (NULL);
-  return wb_device_lookup (devices, "reference", NULL, NULL);
-}
+#include "wb-test-devices.h"
 
 /* --- scans ------------------------------------------------------------ */
 

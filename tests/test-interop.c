@@ -18,6 +18,7 @@
 #include "wb-interop-frames.h"
 #include "wb-interop-gl.h"
 #include "wb-interop-vk.h"
+#include "wb-test-devices.h"
 #include <CL/cl_gl.h>
 
 static const guint8 UUID_A[16] = { 0x8b, 0x81, 0x53, 0x79, 0x6a, 0xf8, 0xa0, 0xae,
@@ -529,20 +530,6 @@ need_gl (void)
   if (egl == NULL)
     g_test_skip ("no headless GL 4.5 context (EGL)");
   return egl != NULL;
-}
-
-static WbDevice *
-opencl_device (void)
-{
-  g_autoptr(GPtrArray) devices = wb_device_list (NULL);
-
-  for (guint i = 0; i < devices->len; i++)
-    {
-      WbDevice *d = g_ptr_array_index (devices, i);
-      if (!wb_device_is_reference (d))
-        return wb_device_ref (d);
-    }
-  return NULL;
 }
 
 /* What CI (PoCL, Mesa) must choose: host copy, saying why. */

@@ -9,14 +9,7 @@
 #include "wb-error.h"
 #include "wb-npy.h"
 #include "wb-sim.h"
-
-static WbDevice *
-reference_device (void)
-{
-  g_autoptr(GPtrArray) devices = wb_device_list (NULL);
-
-  return wb_device_lookup (devices, "reference", NULL, NULL);
-}
+#include "wb-test-devices.h"
 
 static WbSim *
 sim_from_json (const char *json,

@@ -354,6 +354,38 @@ reference_bandwidth (void)
   return 2.0 * n / t[BW_REPEATS / 2] / 1e9;
 }
 
+/* One warm-up and BW_REPEATS timed launches of @kernel over @global
+ * work-items, each waited for; the median time from profiling events. */
+static gboolean
+median_launch (WbClContext  *ctx,
+               cl_kernel     kernel,
+               gsize         global,
+               gsize         local,
+               double       *seconds,
+               GError      **error)
+{
+  double t[BW_REPEATS];
+
+  for (int r = -1; r < BW_REPEATS; r++)
+    {
+      cl_event ev = NULL;
+
+      if (!wb_cl_enqueue (ctx, kernel, 1, &global, &local, NULL, &ev, error))
+        return FALSE;
+      if (!wb_cl_check (clWaitForEvents (1, &ev), "clWaitForEvents", error))
+        {
+          clReleaseEvent (ev);
+          return FALSE;
+        }
+      if (r >= 0)
+        t[r] = wb_cl_event_seconds (ev);
+      clReleaseEvent (ev);
+    }
+  qsort (t, BW_REPEATS, sizeof t[0], cmp_double);
+  *seconds = t[BW_REPEATS / 2];
+  return TRUE;
+}
+
 double
 wb_device_measure_bandwidth (WbDevice  *device,
                              GError   **error)
@@ -364,7 +396,7 @@ wb_device_measure_bandwidth (WbDevice  *device,
   cl_mem a = NULL, b = NULL;
   gsize bytes;
   cl_ulong n4;
-  double t[BW_REPEATS];
+  double seconds = 0.0;
   double result = 0.0;
   gsize cells, local = 256;
 
@@ -397,23 +429,10 @@ wb_device_measure_bandwidth (WbDevice  *device,
     goto out;
   local = MIN (local, device->max_work_group_size);
   cells = n4;
-  for (int r = -1; r < BW_REPEATS; r++)
-    {
-      cl_event ev = NULL;
-      if (!wb_cl_enqueue (ctx, kernel, 1, &cells, &local, NULL, &ev, error))
-        goto out;
-      if (!wb_cl_check (clWaitForEvents (1, &ev), "clWaitForEvents", error))
-        {
-          clReleaseEvent (ev);
-          goto out;
-        }
-      if (r >= 0)
-        t[r] = wb_cl_event_seconds (ev);
-      clReleaseEvent (ev);
-    }
-  qsort (t, BW_REPEATS, sizeof t[0], cmp_double);
-  if (t[BW_REPEATS / 2] > 0)
-    result = 2.0 * bytes / t[BW_REPEATS / 2] / 1e9;
+  if (!median_launch (ctx, kernel, cells, local, &seconds, error))
+    goto out;
+  if (seconds > 0)
+    result = 2.0 * bytes / seconds / 1e9;
   device->copy_bandwidth = result;
 
 out:
@@ -439,7 +458,7 @@ wb_device_measure_streams (WbDevice  *device,
   cl_mem base = NULL;
   cl_ulong n = cells;
   gsize bytes, local = 256;
-  double t[BW_REPEATS];
+  double seconds = 0.0;
   double result = 0.0;
 
   if (reads < 1 || writes < 1 || reads + writes > 64 || cells == 0)
@@ -481,22 +500,8 @@ wb_device_measure_streams (WbDevice  *device,
       !wb_cl_set_arg (kernel, 1, sizeof n, &n, error))
     goto out;
   local = MIN (local, device->max_work_group_size);
-  for (int r = -1; r < BW_REPEATS; r++)
-    {
-      cl_event ev = NULL;
-      gsize global = (cells + local - 1) / local * local;
-
-      if (!wb_cl_enqueue (ctx, kernel, 1, &global, &local, NULL, &ev, error))
-        goto out;
-      if (!wb_cl_check (clWaitForEvents (1, &ev), "clWaitForEvents", error))
-        {
-          clReleaseEvent (ev);
-          goto out;
-        }
-      if (r >= 0)
-        t[r] = wb_cl_event_seconds (ev);
-      clReleaseEvent (ev);
-    }
+  if (!median_launch (ctx, kernel, (cells + local - 1) / local * local, local, &seconds, error))
+    goto out;
   /* Every written array holds reads x 0.5 + its index: its first and last
    * cells are checked (a launch that covered nothing fails here). */
   probe = g_new (float, 1);
@@ -517,9 +522,8 @@ wb_device_measure_streams (WbDevice  *device,
             goto out;
           }
       }
-  qsort (t, BW_REPEATS, sizeof t[0], cmp_double);
-  if (t[BW_REPEATS / 2] > 0)
-    result = bytes / t[BW_REPEATS / 2] / 1e9;
+  if (seconds > 0)
+    result = bytes / seconds / 1e9;
 
 out:
   WB_CL_RELEASE (base, clReleaseMemObject);
