@@ -18,6 +18,7 @@
 #include "wb-render.h"
 #include "wb-runner.h"
 #include "wb-sim.h"
+#include "wb-test-app.h"
 
 /* 400 steps of vwe-point-source-2d (dt 0.18 us, a sample every 2 steps)
  * reach 72.7 us: past the P arrivals (about 34 us at the sensor on the x
@@ -158,50 +159,10 @@ test_runner_traces (gconstpointer data)
 
 /* --- the window in scripted mode ------------------------------------------- */
 
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} AppRun;
-
-static void
-app_run_clear (AppRun *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AppRun, app_run_clear)
-
 static void
 run_argv (AppRun *run, const char *program, const char * const *args)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) env = g_get_environ ();
-  int wait_status = 0;
-
-  g_ptr_array_add (argv, (char *) program);
-  for (guint i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  /* Scripted runs must not touch the user's settings or session. */
-  env = g_environ_setenv (env, "GSETTINGS_BACKEND", "memory", TRUE);
-  env = g_environ_setenv (env, "GTK_A11Y", "none", TRUE);
-  env = g_environ_setenv (env, "NO_AT_BRIDGE", "1", TRUE);
-  env = g_environ_setenv (env, "DBUS_SESSION_BUS_ADDRESS", "disabled:", TRUE);
-  env = g_environ_setenv (env, "LC_ALL", "C.UTF-8", TRUE);
-  env = g_environ_unsetenv (env, "LANGUAGE");
-
-  g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL,
-                &run->out, &run->err, &wait_status, &error);
-  g_assert_no_error (error);
-  run->status = g_spawn_check_wait_status (wait_status, NULL) ? 0
-              : WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  if (run->status != 0 || g_test_verbose ())
-    g_test_message ("%s %s:\n%s\n%s", program, args[0], run->out, run->err);
+  wb_test_run (run, program, args, NULL);
 }
 
 /* The line of @out starting with "wavebench: @prefix", or NULL. */

@@ -16,70 +16,23 @@
 #include "wb-npy.h"
 #include "wb-render.h"
 #include "wb-sim.h"
+#include "wb-test-app.h"
 
 #define RUN_STEPS 8
 
 static char *app_path;
 static char *tmp;
 
-typedef struct
-{
-  int     status;
-  char   *out;
-  char   *err;
-} AppRun;
-
 static void
-app_run_clear (AppRun *run)
+run_app_env (AppRun *run, const char * const *args, const char * const *extra_env)
 {
-  g_free (run->out);
-  g_free (run->err);
+  wb_test_run (run, app_path, args, extra_env);
 }
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (AppRun, app_run_clear)
-
-static void run_app_env (AppRun *run, const char * const *args, const char * const *extra_env);
 
 static void
 run_app (AppRun *run, const char * const *args)
 {
-  run_app_env (run, args, NULL);
-}
-
-static void
-run_app_env (AppRun *run, const char * const *args, const char * const *extra_env)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) env = g_get_environ ();
-  int wait_status = 0;
-
-  g_ptr_array_add (argv, app_path);
-  for (guint i = 0; args[i]; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  /* Scripted runs must not touch the user's settings or session. */
-  env = g_environ_setenv (env, "GSETTINGS_BACKEND", "memory", TRUE);
-  env = g_environ_setenv (env, "GTK_A11Y", "none", TRUE);
-  env = g_environ_setenv (env, "NO_AT_BRIDGE", "1", TRUE);
-  env = g_environ_setenv (env, "DBUS_SESSION_BUS_ADDRESS", "disabled:", TRUE);
-  /* Messages are compared in English unless a case asks otherwise. */
-  env = g_environ_setenv (env, "LC_ALL", "C.UTF-8", TRUE);
-  env = g_environ_unsetenv (env, "LANGUAGE");
-  for (guint i = 0; extra_env && extra_env[i]; i++)
-    {
-      g_auto(GStrv) kv = g_strsplit (extra_env[i], "=", 2);
-      env = g_environ_setenv (env, kv[0], kv[1], TRUE);
-    }
-
-  g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL,
-                &run->out, &run->err, &wait_status, &error);
-  g_assert_no_error (error);
-  run->status = g_spawn_check_wait_status (wait_status, NULL) ? 0
-              : WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  if (run->status != 0 || g_test_verbose ())
-    g_test_message ("wavebench %s:\n%s\n%s", args[0], run->out, run->err);
+  wb_test_run (run, app_path, args, NULL);
 }
 
 /* The line of @out starting with "wavebench: @prefix", or NULL. */
@@ -584,22 +537,9 @@ main (int argc, char **argv)
 
   g_test_init (&argc, &argv, NULL);
 
-  app_path = g_strdup (g_getenv ("WAVEBENCH_APP"));
+  app_path = wb_test_gui_app ("wb-test-gui-XXXXXX", &tmp);
   if (app_path == NULL)
-    app_path = g_build_filename (WB_BUILD_DIR, "src", "app", "wavebench", NULL);
-  /* Skip, not fail, where no display can be opened (the GUI cannot run
-   * there at all); xvfb-run gives one in CI. */
-  if ((g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL) || !gtk_init_check ())
-    {
-      g_print ("1..0 # SKIP no display could be opened (run under xvfb-run)\n");
-      return 77;
-    }
-  if (!g_file_test (app_path, G_FILE_TEST_IS_EXECUTABLE))
-    {
-      g_print ("1..0 # SKIP %s not built\n", app_path);
-      return 77;
-    }
-  tmp = g_dir_make_tmp ("wb-test-gui-XXXXXX", NULL);
+    return 77;
 
   devices = wb_device_list (NULL);
   for (guint d = 0; d < devices->len; d++)
