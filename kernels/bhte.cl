@@ -26,16 +26,27 @@
  * vectorising the work-group loop (5x slower); force them in. */
 #define BHTE_INLINE static inline __attribute__ ((always_inline))
 
-/* 2^y for the dose integrand.  PoCL's exp2/expm1 are scalar library calls
+/* 2^y for the dose integrand.  On CPUs: PoCL's exp2/expm1 are scalar library calls
  * that cost several times the whole stencil on a CPU, so this is plain
  * arithmetic that vectorises: 2^y = 2^n 2^f with n = floor(y + 1/2), |f| <= 1/2
  * and a degree-7 Taylor polynomial for 2^f (relative error below 6e-9,
  * under float rounding).  y is clamped to the normal range [-126, 127]:
  * the integrand is then wrong only below -20 C or above 170 C. */
+#ifndef WB_HW_EXP2
+#define WB_HW_EXP2 0
+#endif
+
 BHTE_INLINE float
 wb_exp2 (float y)
 {
   y = fmin (fmax (y, -126.0f), 127.0f);
+#if WB_HW_EXP2
+  /* GPUs (the host defines WB_HW_EXP2 there): the built-in, within 3 ulp
+   * by the OpenCL spec and a few instructions against the polynomial's ~15
+   * (on the H200 the dose arithmetic held a 256^3 step at 81% of copy,
+   * 87% with it reduced to one multiply). */
+  return exp2 (y);
+#endif
   const float n = floor (y + 0.5f);
   const float f = (y - n) * M_LN2_F;
   const float p = 1.0f + f * (1.0f + f * (1.0f / 2 + f * (1.0f / 6 + f * (1.0f / 24 + f *

@@ -1821,11 +1821,15 @@ cl_init (BhteSim     *s,
                              "#define HAS_SOURCE %d\n"
                              "#define T_BLOOD %s\n"
                              "#define DOSE_DT %s\n"
-                             "#define BHTE_IDX32 %d\n",
+                             "#define BHTE_IDX32 %d\n"
+                             "#define WB_HW_EXP2 %d\n",
                              p->shape[0], p->shape[1], p->shape[2], nmat,
                              has_source ? 1 : 0, t_blood, dose_dt,
                              /* the z-marching kernels' indices reach a plane past the grid */
-                             n + 2 * p->shape[0] * p->shape[1] < G_MAXINT32 ? 1 : 0);
+                             n + 2 * p->shape[0] * p->shape[1] < G_MAXINT32 ? 1 : 0,
+                             /* the dose's powers of two: the built-in on GPUs, a
+                              * polynomial that vectorises on CPUs (kernels/bhte.cl) */
+                             sim->device->kind != WB_DEVICE_KIND_CPU ? 1 : 0);
   s->defines = g_strdup (defines);
   s->program = wb_cl_build_program (cl, "bhte.cl", defines, NULL, error);
   if (s->program == NULL)
