@@ -473,12 +473,14 @@ test_tuning_force (void)
   }
   g_test_message ("forced tuning chose %s among %u candidates", choice, trials);
   g_assert_cmpuint (trials, >=, 6);
-  /* Every variant is among them. */
+  /* Every variant of the device's default list is among them (GPUs leave
+   * zmarch2 to WAVEBENCH_BHTE_SWEEP until it wins on one). */
   for (guint v = 0; v < 6; v++)
     {
       static const char *names[] = { "cell:", "zmarch:", "zmarch_v2:", "zmarch_v4:", "zmarch_lds:", "zmarch2:" };
-      if (v != 2)
-        g_assert_nonnull (strstr (line, names[v]));
+      if (v == 2 || (v == 5 && dev->kind != WB_DEVICE_KIND_CPU))
+        continue;
+      g_assert_nonnull (strstr (line, names[v]));
     }
 
   /* The cache holds the same choice for this device and key. */

@@ -200,6 +200,54 @@ test_build_error (void)
   remove_dir (dir);
 }
 
+/* NVIDIA's compiler ignores #line and numbers the source as built: the
+ * log is mapped back to the user's file (the same case as build-error,
+ * as that compiler reported it on the H200). */
+static void
+test_log_map_lines (void)
+{
+  g_autofree char *dir = make_kernel_dir ("bench.cl",
+                                          "#include \"wb-common.h\"\n"
+                                          "__kernel void wb_copy (__global float *a)\n"
+                                          "{\n"
+                                          "  a[0] = undeclared_thing;\n"
+                                          "}\n");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = wb_kernel_source_load (dir, "bench.cl", NULL, &error);
+  g_autofree char *source = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *mapped = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint phys = 0;
+
+  g_assert_no_error (error);
+  /* As wb_cl_build_program builds it: the defines, a newline, the body. */
+  source = g_strconcat ("#define NX 8\n#define NY 8\n", "\n", body, NULL);
+  lines = g_strsplit (source, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    if (strstr (lines[i], "undeclared_thing"))
+      phys = i + 1;
+  g_assert_cmpuint (phys, >, 4);
+  log = g_strdup_printf ("<kernel>:%u:10: error: use of undeclared identifier 'undeclared_thing'\n"
+                         "<kernel>:1:2: note: in the defines\n"
+                         "<kernel>:x: left alone", phys);
+  mapped = wb_cl_log_map_lines (source, log);
+  g_assert_cmpstr (mapped, ==,
+                   "bench.cl:4:10: error: use of undeclared identifier 'undeclared_thing'\n"
+                   "<kernel>:1:2: note: in the defines\n"
+                   "<kernel>:x: left alone");
+  g_clear_pointer (&mapped, g_free);
+  /* A line inside the expanded header names the header. */
+  for (guint i = 0; lines[i]; i++)
+    if (g_str_has_prefix (lines[i], "#define IDX3"))
+      phys = i + 1;
+  g_clear_pointer (&log, g_free);
+  log = g_strdup_printf ("<source>:%u:1: warning", phys);
+  mapped = wb_cl_log_map_lines (source, log);
+  g_assert_true (g_str_has_prefix (mapped, "wb-common.h:"));
+  remove_dir (dir);
+}
+
 static void
 test_buffer_limit (void)
 {
@@ -304,6 +352,7 @@ main (int argc, char **argv)
   g_test_add_func ("/wavebench/device/no-opencl", test_no_opencl);
   g_test_add_func ("/wavebench/device/source-override", test_source_override);
   g_test_add_func ("/wavebench/device/build-error", test_build_error);
+  g_test_add_func ("/wavebench/device/log-map-lines", test_log_map_lines);
   g_test_add_func ("/wavebench/device/buffer-limit", test_buffer_limit);
   g_test_add_func ("/wavebench/device/cl-errors", test_cl_errors);
   g_test_add_func ("/wavebench/device/bandwidth", test_bandwidth);

@@ -1,6 +1,7 @@
 #define G_LOG_DOMAIN "wb-cl"
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <gio/gio.h>
@@ -277,6 +278,88 @@ wb_kernel_source_load (const char  *kernel_dir,
   return g_string_free (out, FALSE);
 }
 
+/* Where physical line @line (1-based) of @source comes from, by its #line
+ * markers: *file and *logical, FALSE before the first marker. */
+static gboolean
+source_line_origin (const char  *source,
+                    guint        line,
+                    char       **file,
+                    guint       *logical)
+{
+  g_autofree char *cur_file = NULL;
+  guint cur_line = 0;   /* logical line of the next physical line; 0: none */
+  guint phys = 1;
+
+  for (const char *p = source; *p && phys < line; phys++)
+    {
+      const char *nl = strchr (p, '\n');
+      guint n = 0;
+      char name[256];
+
+      if (sscanf (p, "#line %u \"%255[^\"]\"", &n, name) == 2)
+        {
+          g_free (cur_file);
+          cur_file = g_strdup (name);
+          cur_line = n;
+        }
+      else if (cur_line > 0)
+        cur_line++;
+      if (nl == NULL)
+        break;
+      p = nl + 1;
+    }
+  if (cur_file == NULL || phys != line)
+    return FALSE;
+  *file = g_steal_pointer (&cur_file);
+  *logical = cur_line;
+  return TRUE;
+}
+
+char *
+wb_cl_log_map_lines (const char *source,
+                     const char *log)
+{
+  static const char *const prefixes[] = { "<kernel>:", "<source>:", "<stdin>:" };
+  GString *out = g_string_new (NULL);
+  const char *p = log;
+
+  while (*p)
+    {
+      const char *hit = NULL, *prefix = NULL;
+
+      for (guint i = 0; i < G_N_ELEMENTS (prefixes); i++)
+        {
+          const char *h = strstr (p, prefixes[i]);
+          if (h && (hit == NULL || h < hit))
+            hit = h, prefix = prefixes[i];
+        }
+      if (hit == NULL)
+        break;
+      g_string_append_len (out, p, hit - p);
+      {
+        const char *num = hit + strlen (prefix);
+        char *end = NULL;
+        guint64 line = g_ascii_strtoull (num, &end, 10);
+        g_autofree char *file = NULL;
+        guint logical = 0;
+
+        if (end != num && *end == ':' && line > 0 && line < G_MAXUINT
+            && source_line_origin (source, (guint) line, &file, &logical))
+          {
+            g_string_append_printf (out, "%s:%u:", file, logical);
+            p = end + 1;
+          }
+        else
+          {
+            g_string_append (out, prefix);
+            p = num;
+          }
+      }
+    }
+  g_string_append (out, p);
+  return g_string_free (out, FALSE);
+}
+
 cl_program
 wb_cl_build_program (WbClContext  *ctx,
                      const char   *file,
@@ -308,6 +391,7 @@ wb_cl_build_program (WbClContext  *ctx,
     {
       size_t log_size = 0;
       g_autofree char *log = NULL;
+      g_autofree char *mapped = NULL;
 
       clGetProgramBuildInfo (program, ctx->device->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_size);
       log = g_malloc0 (log_size + 1);
@@ -315,9 +399,12 @@ wb_cl_build_program (WbClContext  *ctx,
         clGetProgramBuildInfo (program, ctx->device->device, CL_PROGRAM_BUILD_LOG,
                                log_size, log, NULL);
       g_strstrip (log);
+      /* Compilers that ignore #line (NVIDIA's says "<kernel>:36:10") get
+       * their line numbers mapped to the user's file here. */
+      mapped = wb_cl_log_map_lines (source, log);
       g_set_error (error, WB_ERROR, WB_ERROR_BUILD,
                    "building kernel %s (from %s) failed: %s\n%s", file, origin,
-                   wb_cl_error_name (status), *log ? log : "(the compiler gave no log)");
+                   wb_cl_error_name (status), *mapped ? mapped : "(the compiler gave no log)");
       clReleaseProgram (program);
       return NULL;
     }

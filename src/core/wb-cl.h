@@ -57,6 +57,12 @@ char        *wb_kernel_source_load    (const char   *kernel_dir,
                                        char        **origin,
                                        GError      **error);
 
+/* A compiler log with every "<kernel>:LINE:" (also "<source>:", "<stdin>:"),
+ * a line of @source as built, rewritten as "FILE:LINE:" through @source's
+ * #line markers, for compilers that do not apply them.  Newly allocated. */
+char        *wb_cl_log_map_lines      (const char   *source,
+                                       const char   *log);
+
 /* Validates an override directory: it must exist and hold only readable
  * .cl/.h files of sane size; a missing directory is an error. */
 gboolean     wb_kernel_dir_check      (const char   *dir,
