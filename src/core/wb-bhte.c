@@ -1827,9 +1827,11 @@ cl_init (BhteSim     *s,
                              has_source ? 1 : 0, t_blood, dose_dt,
                              /* the z-marching kernels' indices reach a plane past the grid */
                              n + 2 * p->shape[0] * p->shape[1] < G_MAXINT32 ? 1 : 0,
-                             /* the dose's powers of two: the built-in on GPUs, a
-                              * polynomial that vectorises on CPUs (kernels/bhte.cl) */
-                             sim->device->kind != WB_DEVICE_KIND_CPU ? 1 : 0);
+                             /* the dose's powers of two: the hardware's on NVIDIA, the
+                              * built-in on other GPUs, a polynomial that vectorises
+                              * on CPUs (kernels/bhte.cl) */
+                             sim->device->kind == WB_DEVICE_KIND_CPU ? 0
+                             : sim->device->vendor && strstr (sim->device->vendor, "NVIDIA") ? 2 : 1);
   s->defines = g_strdup (defines);
   s->program = wb_cl_build_program (cl, "bhte.cl", defines, NULL, error);
   if (s->program == NULL)
