@@ -323,23 +323,31 @@ test_streams (void)
     }
   /* 1001 cells: the last work-group is partial; the last cell of both
    * written arrays is checked (3 x 0.5 + k). */
-  gbs = wb_device_measure_streams (dev, 3, 2, 1001, &error);
+  gbs = wb_device_measure_streams (dev, 3, 2, FALSE, 1001, &error);
   g_assert_no_error (error);
   g_assert_cmpfloat (gbs, >, 0.0);
   g_assert_cmpfloat (gbs, <, 1e5);
 
-  g_assert_cmpfloat (wb_device_measure_streams (dev, 0, 2, 1001, &error), ==, 0.0);
+  /* In place: both arrays written back, 0.5 + 1 per launch (8 launches). */
+  gbs = wb_device_measure_streams (dev, 3, 2, TRUE, 1001, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (gbs, >, 0.0);
+  g_assert_cmpfloat (wb_device_measure_streams (dev, 2, 3, TRUE, 1001, &error), ==, 0.0);
+  g_assert_cmpstr (error->message, ==, "streams: 3 writes in place need as many reads, not 2");
+  g_clear_error (&error);
+
+  g_assert_cmpfloat (wb_device_measure_streams (dev, 0, 2, FALSE, 1001, &error), ==, 0.0);
   g_assert_error (error, WB_ERROR, WB_ERROR_INVALID);
   g_assert_cmpstr (error->message, ==,
                    "streams: 0 reads and 2 writes of 1001 cells: expected 1 to 63 of each, at most 64 in all, and cells > 0");
   g_clear_error (&error);
-  g_assert_cmpfloat (wb_device_measure_streams (dev, 40, 20, (gsize) 1 << 40, &error), ==, 0.0);
+  g_assert_cmpfloat (wb_device_measure_streams (dev, 40, 20, FALSE, (gsize) 1 << 40, &error), ==, 0.0);
   g_assert_error (error, WB_ERROR, WB_ERROR_TOO_LARGE);
   g_assert_true (g_str_has_prefix (error->message, "streams: 60 arrays of 1099511627776 cells need "));
   g_clear_error (&error);
   ref = wb_device_lookup (all, "reference", NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpfloat (wb_device_measure_streams (ref, 1, 1, 16, &error), ==, 0.0);
+  g_assert_cmpfloat (wb_device_measure_streams (ref, 1, 1, FALSE, 16, &error), ==, 0.0);
   g_assert_cmpstr (error->message, ==, "streams: measured on OpenCL devices only, not on reference");
 }
 

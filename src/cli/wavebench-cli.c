@@ -906,7 +906,7 @@ cmd_bench (int argc, char **argv)
   g_autofree char *backend = NULL, *kernels = NULL, *tune = NULL, *report = NULL, *cache_path = NULL;
   g_autofree char *readback_mode = NULL;
   gint grid = 0, dim = 3, steps = 0, readback = 0, readback_steps = 12000, reads = 17, writes = 14;
-  gboolean json = FALSE, no_bw = FALSE;
+  gboolean json = FALSE, no_bw = FALSE, in_place = FALSE;
   GOptionEntry entries[] = {
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &backend, "Backend id or auto", "ID" },
     { "grid", 'g', 0, G_OPTION_ARG_INT, &grid, "Cells per axis", "N" },
@@ -919,6 +919,7 @@ cmd_bench (int argc, char **argv)
     { "no-bandwidth", 0, 0, G_OPTION_ARG_NONE, &no_bw, "Skip measuring copy bandwidth", NULL },
     { "reads", 0, 0, G_OPTION_ARG_INT, &reads, "streams: arrays read per cell (default 17, vwe's stress kernel)", "R" },
     { "writes", 0, 0, G_OPTION_ARG_INT, &writes, "streams: arrays written per cell (default 14)", "W" },
+    { "in-place", 0, 0, G_OPTION_ARG_NONE, &in_place, "streams: write back into the first W arrays read", NULL },
     { "kernels", 'k', 0, G_OPTION_ARG_FILENAME, &kernels, "Load kernels from this directory", "DIR" },
     { "tune", 0, 0, G_OPTION_ARG_STRING, &tune,
       "Launch tuning for this run: auto (cache, else measure), off (defaults) or force (measure now)", "POLICY" },
@@ -984,6 +985,8 @@ cmd_bench (int argc, char **argv)
       if (reads < 1 || writes < 1 || reads + writes > 64)
         return wb_cli_usage_error ("bench streams: --reads %d --writes %d: expected 1 or more of each, at most 64 in all",
                                    reads, writes);
+      if (in_place && writes > reads)
+        return wb_cli_usage_error ("bench streams --in-place: --writes %d is more than --reads %d", writes, reads);
     }
   else
     return wb_cli_usage_error ("bench: unknown solver '%s' (bhte, vwe, pstm, all or streams)", what);
@@ -1021,18 +1024,20 @@ cmd_bench (int argc, char **argv)
       double gbs;
 
       n = n * n * n;
-      gbs = wb_device_measure_streams (device, reads, writes, n, &error);
+      gbs = wb_device_measure_streams (device, reads, writes, in_place, n, &error);
       if (gbs <= 0)
         return wb_cli_fail (g_steal_pointer (&error));
       if (!json)
-        g_print ("streams  %d reads + %d writes of %" G_GSIZE_FORMAT " floats   %.2f GB/s   %.1f%% of copy\n",
-                 reads, writes, n, gbs, device->copy_bandwidth > 0 ? 100.0 * gbs / device->copy_bandwidth : 0.0);
+        g_print ("streams  %d reads + %d writes%s of %" G_GSIZE_FORMAT " floats   %.2f GB/s   %.1f%% of copy\n",
+                 reads, writes, in_place ? " in place" : "", n, gbs, device->copy_bandwidth > 0 ? 100.0 * gbs / device->copy_bandwidth : 0.0);
       json_builder_set_member_name (jb, "streams");
       json_builder_begin_object (jb);
       json_builder_set_member_name (jb, "reads");
       json_builder_add_int_value (jb, reads);
       json_builder_set_member_name (jb, "writes");
       json_builder_add_int_value (jb, writes);
+      json_builder_set_member_name (jb, "in_place");
+      json_builder_add_boolean_value (jb, in_place);
       json_builder_set_member_name (jb, "cells");
       json_builder_add_int_value (jb, n);
       json_builder_set_member_name (jb, "gbytes_per_s");

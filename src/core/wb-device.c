@@ -447,6 +447,7 @@ double
 wb_device_measure_streams (WbDevice  *device,
                            guint      reads,
                            guint      writes,
+                           gboolean   in_place,
                            gsize      cells,
                            GError   **error)
 {
@@ -458,6 +459,7 @@ wb_device_measure_streams (WbDevice  *device,
   cl_mem base = NULL;
   cl_ulong n = cells;
   gsize bytes, local = 256;
+  guint arrays;
   double seconds = 0.0;
   double result = 0.0;
 
@@ -468,24 +470,31 @@ wb_device_measure_streams (WbDevice  *device,
                    reads, writes, cells);
       return 0.0;
     }
+  if (in_place && writes > reads)
+    {
+      g_set_error (error, WB_ERROR, WB_ERROR_INVALID,
+                   "streams: %u writes in place need as many reads, not %u", writes, reads);
+      return 0.0;
+    }
   if (wb_device_is_reference (device))
     {
       g_set_error (error, WB_ERROR, WB_ERROR_INVALID, "streams: measured on OpenCL devices only, not on %s",
                    device->id);
       return 0.0;
     }
-  bytes = (gsize) (reads + writes) * cells * sizeof (float);
+  arrays = in_place ? reads : reads + writes;
+  bytes = (gsize) arrays * cells * sizeof (float);
   if (cells > G_MAXSIZE / sizeof (float) / 64 || bytes > device->max_alloc_size)
     {
       g_set_error (error, WB_ERROR, WB_ERROR_TOO_LARGE,
                    "streams: %u arrays of %" G_GSIZE_FORMAT " cells need %.1f MiB in one buffer, over %s's largest allocation (%.1f MiB)",
-                   reads + writes, cells, bytes / 1048576.0, device->id, device->max_alloc_size / 1048576.0);
+                   arrays, cells, bytes / 1048576.0, device->id, device->max_alloc_size / 1048576.0);
       return 0.0;
     }
   ctx = wb_cl_context_new (device, error);
   if (ctx == NULL)
     return 0.0;
-  defines = g_strdup_printf ("#define NR %u\n#define NW %u\n", reads, writes);
+  defines = g_strdup_printf ("#define NR %u\n#define NW %u\n#define INPLACE %d\n", reads, writes, in_place ? 1 : 0);
   program = wb_cl_build_program (ctx, "bench.cl", defines, NULL, error);
   if (program == NULL)
     return 0.0;
@@ -502,14 +511,15 @@ wb_device_measure_streams (WbDevice  *device,
   local = MIN (local, device->max_work_group_size);
   if (!median_launch (ctx, kernel, (cells + local - 1) / local * local, local, &seconds, error))
     goto out;
-  /* Every written array holds reads x 0.5 + its index: its first and last
-   * cells are checked (a launch that covered nothing fails here). */
+  /* Every written array holds reads x 0.5 + its index (in place: 0.5 + 1
+   * per launch): its first and last cells are checked (a launch that
+   * covered nothing fails here). */
   probe = g_new (float, 1);
   for (guint k = 0; k < writes; k++)
     for (int end = 0; end < 2; end++)
       {
-        gsize at = ((gsize) (reads + k) * cells + (end ? cells - 1 : 0)) * sizeof (float);
-        float want = 0.5f * reads + k;
+        gsize at = ((gsize) (in_place ? k : reads + k) * cells + (end ? cells - 1 : 0)) * sizeof (float);
+        float want = in_place ? 0.5f + BW_REPEATS + 1 : 0.5f * reads + k;
 
         if (!wb_cl_check (clEnqueueReadBuffer (ctx->queue, base, CL_TRUE, at, sizeof (float), probe, 0, NULL, NULL),
                           "clEnqueueReadBuffer (streams)", error))
@@ -523,7 +533,7 @@ wb_device_measure_streams (WbDevice  *device,
           }
       }
   if (seconds > 0)
-    result = bytes / seconds / 1e9;
+    result = (double) (reads + writes) * cells * sizeof (float) / seconds / 1e9;
 
 out:
   WB_CL_RELEASE (base, clReleaseMemObject);

@@ -87,11 +87,14 @@ double        wb_device_measure_bandwidth    (WbDevice     *device,
 
 /* The ceiling for a kernel that streams @reads arrays in and @writes arrays
  * out, one float per array and work-item, @cells long (kernels/bench.cl,
- * wb_streams): bytes read + written per second in GB/s, median of seven
- * launches.  Checks what it wrote; 0 with @error set on failure. */
+ * wb_streams); with @in_place the writes go back into the first @writes
+ * arrays read (@writes <= @reads), as a solver updates its fields.  Bytes
+ * read + written per second in GB/s, median of seven launches.  Checks
+ * what it wrote; 0 with @error set on failure. */
 double        wb_device_measure_streams      (WbDevice     *device,
                                               guint         reads,
                                               guint         writes,
+                                              gboolean      in_place,
                                               gsize         cells,
                                               GError      **error);
 
