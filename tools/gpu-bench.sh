@@ -40,3 +40,11 @@ run "$cli" bench vwe --dim 2 --grid 4096 --steps 200 --backend "$backend"
 run "$cli" bench vwe --dim 3 --grid 256 --steps 50 --backend "$backend"
 run "$cli" bench pstm --backend "$backend"
 run "$cli" bench pstm --midpoints 85 --outputs 256 --backend "$backend" --verify
+# What the solvers' access patterns can reach without their stencils (the
+# arrays of vwe's stress and particle kernels, and of bhte), for the gaps.
+run "$cli" bench streams --grid 256 --reads 17 --writes 14 --in-place --backend "$backend"
+run "$cli" bench streams --grid 256 --reads 9 --writes 3 --in-place --backend "$backend"
+run "$cli" bench streams --grid 256 --reads 4 --writes 2 --backend "$backend"
+# The one table of issue 8, and its JSON.
+run "$cli" bench all --backend "$backend"
+json all.json "$cli" bench all --backend "$backend"
