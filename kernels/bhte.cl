@@ -171,14 +171,8 @@ cem43_mean_lean (float a,
   }
 }
 
-/* The material tables of the tuned kernels: global memory through the
- * read-only cache.  As __constant, a per-cell lookup bh[m], perf[m] (an
- * index the compiler cannot see is uniform) held the H200's 256^3 step at
- * 84% of copy; with the tables' values fixed, 95%. */
-#define BHTE_TAB __global const float * restrict
-
-/* The new temperature of an interior cell from its six neighbours and its
- * material's bh[m], perf[m], in bhte_step's order of operations. */
+/* The new temperature of an interior cell from its six neighbours, in
+ * bhte_step's order of operations. */
 BHTE_INLINE float
 bhte_update (float              T,
              float              xm,
@@ -187,13 +181,14 @@ bhte_update (float              T,
              float              yp,
              float              zm,
              float              zp,
-             float              bhm,
-             float              perfm,
+             uint               m,
              float              qc,
-             float              factor)
+             float              factor,
+             __constant float  *bh,
+             __constant float  *perf)
 {
   const float lap = (xm - T) + (xp - T) + (ym - T) + (yp - T) + (zm - T) + (zp - T);
-  float dT = bhm * lap + perfm * (T_BLOOD - T);
+  float dT = bh[m] * lap + perf[m] * (T_BLOOD - T);
 #if HAS_SOURCE
   dT += factor * qc;
 #endif
@@ -283,8 +278,8 @@ bhte_zmarch_body (__global const float * restrict T_in,
                   __global float * restrict       dose,
                   __global const uchar * restrict mat,
                   __global const float * restrict q,
-                  BHTE_TAB                        bh,
-                  BHTE_TAB                        perf,
+                  __constant float *              bh,
+                  __constant float *              perf,
                   const float                     factor,
                   const int                       zc,
                   const int                       V)
@@ -373,7 +368,7 @@ bhte_zmarch_body (__global const float * restrict T_in,
           const float right = e == V - 1 ? xp : tc[e < V - 1 ? e + 1 : 0];
 
           Tn[e] = interior ? bhte_update (tc[e], left, right, ym[e], yp[e], tm[e], tp[e],
-                                          bh[mc[e]], perf[mc[e]], qc[e], factor)
+                                          mc[e], qc[e], factor, bh, perf)
                            : tc[e];
           Dn[e] = dc[e] + DOSE_DT * cem43_mean_lean (tc[e], Tn[e]);
         }
@@ -398,8 +393,8 @@ bhte_zmarch_body (__global const float * restrict T_in,
   __global float * restrict       dose,                   \
   __global const uchar * restrict mat,                    \
   __global const float * restrict q,                      \
-  BHTE_TAB                        bh,                     \
-  BHTE_TAB                        perf,                   \
+  __constant float *              bh,                     \
+  __constant float *              perf,                   \
   const float                     factor,                 \
   const int                       zc
 
@@ -513,7 +508,7 @@ bhte_zmarch_lds (BHTE_ZMARCH_ARGS,
         {
           const bool interior = x_in && y_in && z_in;
           const float Tn = interior ? bhte_update (tc, t[at - 1], t[at + 1], t[at - pitch], t[at + pitch],
-                                                   tm, tp, bh[mc], perf[mc], qc, factor)
+                                                   tm, tp, mc, qc, factor, bh, perf)
                                     : tc;
           T_out[c] = Tn;
           dose[c] = dc + DOSE_DT * cem43_mean_lean (tc, Tn);
@@ -640,7 +635,7 @@ bhte_zmarch2 (BHTE_ZMARCH_ARGS,
         {
           T1 = xy_in && p > 0 && p < NZ - 1
                ? bhte_update (t0c, a[at0 - 1], a[at0 + 1], a[at0 - pitch0], a[at0 + pitch0],
-                              t0m, t0p, bh[mc], perf[mc], qc, factor)
+                              t0m, t0p, mc, qc, factor, bh, perf)
                : t0c;
           b1[at1] = T1;
         }
@@ -652,7 +647,7 @@ bhte_zmarch2 (BHTE_ZMARCH_ARGS,
           const int kk = p - 1;
           const float T2 = xy_in && kk > 0 && kk < NZ - 1
                            ? bhte_update (t1c, b0[at1 - 1], b0[at1 + 1], b0[at1 - pitch1], b0[at1 + pitch1],
-                                          t1m, T1, bh[mprev], perf[mprev], qprev, factor2)
+                                          t1m, T1, mprev, qprev, factor2, bh, perf)
                            : t1c;
           const float d1 = dprev + DOSE_DT * cem43_mean_lean (t0m, t1c);
 
