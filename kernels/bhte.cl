@@ -66,12 +66,22 @@ wb_exp2 (float y)
  * 2e-8), or to x^3/4! where |x| < 1/64 (the rest is below 6e-10, under
  * float rounding), which is every cell but the hottest few in a step. */
 BHTE_INLINE float
+cem43_series4 (float x)
+{
+  return 1.0f + x * (1.0f / 2 + x * (1.0f / 6 + x * (1.0f / 24)));
+}
+
+BHTE_INLINE float
+cem43_series8 (float x)
+{
+  return 1.0f + x * (1.0f / 2 + x * (1.0f / 6 + x * (1.0f / 24 + x * (1.0f / 120 + x *
+         (1.0f / 720 + x * (1.0f / 5040 + x * (1.0f / 40320)))))));
+}
+
+BHTE_INLINE float
 cem43_series (float x)
 {
-  const float g4 = 1.0f + x * (1.0f / 2 + x * (1.0f / 6 + x * (1.0f / 24)));
-  const float g8 = 1.0f + x * (1.0f / 2 + x * (1.0f / 6 + x * (1.0f / 24 + x * (1.0f / 120 + x *
-                   (1.0f / 720 + x * (1.0f / 5040 + x * (1.0f / 40320)))))));
-  return fabs (x) < 1.0f / 64 ? g4 : g8;
+  return fabs (x) < 1.0f / 64 ? cem43_series4 (x) : cem43_series8 (x);
 }
 
 BHTE_INLINE float
@@ -164,9 +174,9 @@ cem43_mean_lean (float a,
     const float x = c * M_LN2_F * (b - a);
 
     if (fabs (x) < 1.0f / 64)
-      return fa * (1.0f + x * (1.0f / 2 + x * (1.0f / 6 + x * (1.0f / 24))));
+      return fa * cem43_series4 (x);
     if (fabs (x) < 0.5f)
-      return fa * cem43_series (x);
+      return fa * cem43_series8 (x);
     return (wb_exp2 (c * (b - 43.0f)) - fa) / x;
   }
 }

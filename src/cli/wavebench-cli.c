@@ -1040,15 +1040,16 @@ cmd_bench (int argc, char **argv)
   if (g_str_equal (what, "streams"))
     {
       gsize n = grid ? grid : 256;
-      double gbs;
+      double gbs, percent;
 
       n = n * n * n;
       gbs = wb_device_measure_streams (device, reads, writes, in_place, n, &error);
       if (gbs <= 0)
         return wb_cli_fail (g_steal_pointer (&error));
+      percent = device->copy_bandwidth > 0 ? 100.0 * gbs / device->copy_bandwidth : 0.0;
       if (!json)
         g_print ("streams  %d reads + %d writes%s of %" G_GSIZE_FORMAT " floats   %.2f GB/s   %.1f%% of copy\n",
-                 reads, writes, in_place ? " in place" : "", n, gbs, device->copy_bandwidth > 0 ? 100.0 * gbs / device->copy_bandwidth : 0.0);
+                 reads, writes, in_place ? " in place" : "", n, gbs, percent);
       json_builder_set_member_name (jb, "streams");
       json_builder_begin_object (jb);
       json_builder_set_member_name (jb, "reads");
@@ -1062,7 +1063,7 @@ cmd_bench (int argc, char **argv)
       json_builder_set_member_name (jb, "gbytes_per_s");
       json_builder_add_double_value (jb, gbs);
       json_builder_set_member_name (jb, "percent_of_copy");
-      json_builder_add_double_value (jb, device->copy_bandwidth > 0 ? 100.0 * gbs / device->copy_bandwidth : 0.0);
+      json_builder_add_double_value (jb, percent);
       json_builder_end_object (jb);
       json_builder_end_object (jb);
       if (json)

@@ -1725,10 +1725,8 @@ bhte_tune (BhteSim  *s,
   {
     /* The first build, of s->program, serves the default options. */
     BhteBuild *b = g_new0 (BhteBuild, 1);
-    char ext[4096] = "";
 
-    clGetDeviceInfo (sim->device->device, CL_DEVICE_EXTENSIONS, sizeof ext - 1, ext, NULL);
-    s->nv_options = strstr (ext, "cl_nv_compiler_options") != NULL;
+    s->nv_options = wb_device_has_extension (sim->device, "cl_nv_compiler_options");
     s->sweep_log = g_getenv ("WAVEBENCH_BHTE_SWEEP") != NULL;
     b->program = s->program;
     clRetainProgram (b->program);
@@ -1831,7 +1829,7 @@ cl_init (BhteSim     *s,
                               * built-in on other GPUs, a polynomial that vectorises
                               * on CPUs (kernels/bhte.cl) */
                              sim->device->kind == WB_DEVICE_KIND_CPU ? 0
-                             : sim->device->vendor && strstr (sim->device->vendor, "NVIDIA") ? 2 : 1);
+                             : wb_device_has_extension (sim->device, "cl_nv_compiler_options") ? 2 : 1);
   s->defines = g_strdup (defines);
   s->program = wb_cl_build_program (cl, "bhte.cl", defines, NULL, error);
   if (s->program == NULL)

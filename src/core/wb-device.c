@@ -453,7 +453,6 @@ wb_device_measure_streams (WbDevice  *device,
 {
   g_autoptr(WbClContext) ctx = NULL;
   g_autofree char *defines = NULL;
-  g_autofree float *probe = NULL;
   cl_program program = NULL;
   cl_kernel kernel = NULL;
   cl_mem base = NULL;
@@ -514,20 +513,20 @@ wb_device_measure_streams (WbDevice  *device,
   /* Every written array holds reads x 0.5 + its index (in place: 0.5 + 1
    * per launch): its first and last cells are checked (a launch that
    * covered nothing fails here). */
-  probe = g_new (float, 1);
   for (guint k = 0; k < writes; k++)
     for (int end = 0; end < 2; end++)
       {
         gsize at = ((gsize) (in_place ? k : reads + k) * cells + (end ? cells - 1 : 0)) * sizeof (float);
         float want = in_place ? 0.5f + BW_REPEATS + 1 : 0.5f * reads + k;
+        float probe = 0.0f;
 
-        if (!wb_cl_check (clEnqueueReadBuffer (ctx->queue, base, CL_TRUE, at, sizeof (float), probe, 0, NULL, NULL),
+        if (!wb_cl_check (clEnqueueReadBuffer (ctx->queue, base, CL_TRUE, at, sizeof (float), &probe, 0, NULL, NULL),
                           "clEnqueueReadBuffer (streams)", error))
           goto out;
-        if (*probe != want)
+        if (probe != want)
           {
             g_set_error (error, WB_ERROR, WB_ERROR_DEVICE,
-                         "streams: written array %u holds %g at cell %" G_GSIZE_FORMAT ", expected %g", k, *probe,
+                         "streams: written array %u holds %g at cell %" G_GSIZE_FORMAT ", expected %g", k, probe,
                          end ? cells - 1 : 0, want);
             goto out;
           }

@@ -214,8 +214,7 @@ wb_sim_has_field (const WbSim *sim,
 typedef struct
 {
   cl_mem   staging;      /* device copy of the field */
-  float   *host;         /* @out's data: the read's destination */
-  cl_event done;         /* the read into @host */
+  cl_event done;         /* the read into @out's data */
   cl_event copied;       /* the device copy into @staging */
   cl_int   read_status;  /* the reader thread's result, once read_done */
   gboolean read_done;
@@ -350,10 +349,10 @@ snapshot_reader (gpointer data)
         slot->mapped = clEnqueueMapBuffer (snap->read_queue, slot->staging, CL_FALSE, CL_MAP_READ, 0,
                                            snap->bytes, 0, NULL, &done, &status);
       else if (snap->mode == SNAP_MODE_EVENT)
-        status = clEnqueueReadBuffer (snap->read_queue, slot->staging, CL_FALSE, 0, snap->bytes, slot->host,
+        status = clEnqueueReadBuffer (snap->read_queue, slot->staging, CL_FALSE, 0, snap->bytes, slot->out->data,
                                       1, &slot->copied, &done);
       else
-        status = clEnqueueReadBuffer (snap->read_queue, slot->staging, CL_FALSE, 0, snap->bytes, slot->host,
+        status = clEnqueueReadBuffer (snap->read_queue, slot->staging, CL_FALSE, 0, snap->bytes, slot->out->data,
                                       0, NULL, &done);
       if (status == CL_SUCCESS)
         {
@@ -422,7 +421,6 @@ wb_snapshot_new (WbSim       *sim,
               wb_snapshot_free (snap);
               return NULL;
             }
-          slot->host = slot->out->data;
         }
       /* The staging copy as a kernel on GPUs: a buffer copy may run on
        * a copy engine far below the memory bandwidth (the suspect of the
@@ -574,7 +572,6 @@ wb_snapshot_capture (WbSnapshot  *snap,
             return FALSE;
           wb_field_unref (slot->out);
           slot->out = fresh;
-          slot->host = fresh->data;
         }
 
       if (snap->copy_kernel)
@@ -603,7 +600,7 @@ wb_snapshot_capture (WbSnapshot  *snap,
       slot->read_done = FALSE;
       if (snap->mode == SNAP_MODE_INLINE)
         {
-          status = clEnqueueReadBuffer (snap->read_queue, slot->staging, CL_FALSE, 0, snap->bytes, slot->host,
+          status = clEnqueueReadBuffer (snap->read_queue, slot->staging, CL_FALSE, 0, snap->bytes, slot->out->data,
                                         1, &copied, &slot->done);
           if (!wb_cl_check (status, "clEnqueueReadBuffer (read-back)", error))
             return FALSE;
